@@ -1,0 +1,6 @@
+"""`python -m janitor`."""
+
+from janitor.cli import main
+
+if __name__ == "__main__":
+    main()

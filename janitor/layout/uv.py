@@ -1,0 +1,241 @@
+"""uv's on-disk vocabulary: bucket names, markers, link formats, pointer files and package names.
+
+Everything janitor knows about how uv lays out its cache lives here, so that scan, plan and the
+tests share one definition. Pure functions only: no I/O. Imports nothing from janitor.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+
+CACHEDIR_TAG = "CACHEDIR.TAG"
+CACHEDIR_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+LOCK_FILE = ".lock"
+# Top-level names `uv cache prune` never removes.
+MARKERS = frozenset({CACHEDIR_TAG, ".gitignore", ".git", LOCK_FILE})
+
+# Where janitor renames trees before deleting their contents. It sits at the top level of the cache
+# so that a rename is atomic (same filesystem); uv's own prune treats it as an unknown entry.
+TRASH_DIR = ".janitor-trash"
+
+
+class Kind(str, enum.Enum):
+    """The kinds of bucket uv knows (the part of `<kind>-v<N>` before the version)."""
+
+    WHEELS = "wheels"
+    SDISTS = "sdists"
+    FLAT_INDEX = "flat-index"
+    GIT = "git"
+    INTERPRETER = "interpreter"
+    SIMPLE = "simple"
+    ARCHIVE = "archive"
+    BUILDS = "builds"
+    ENVIRONMENTS = "environments"
+    PYTHON = "python"
+    BINARIES = "binaries"
+    OSV = "osv"
+
+
+# The bucket versions of uv 0.13.x. uv bumps them often, so they are a floor, not the answer: a
+# higher version present on disk was written by a newer uv and is the current one (see
+# `current_buckets`), and anything lower is a stale bucket.
+KNOWN_VERSIONS: Mapping[Kind, int] = {
+    Kind.WHEELS: 8,
+    Kind.SDISTS: 11,
+    Kind.FLAT_INDEX: 7,
+    Kind.GIT: 2,
+    Kind.INTERPRETER: 5,
+    Kind.SIMPLE: 28,
+    Kind.ARCHIVE: 0,
+    Kind.BUILDS: 0,
+    Kind.ENVIRONMENTS: 2,
+    Kind.PYTHON: 1,
+    Kind.BINARIES: 0,
+    Kind.OSV: 1,
+}
+
+_BUCKET_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$")
+# Archive ids: 16 characters of a URL-safe alphabet (older uv releases: 21).
+ARCHIVE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16}(?:[A-Za-z0-9_-]{5})?$")
+# A Windows link file: the whole content is `archive-v<N>/<id>`.
+_LINK_FILE_RE = re.compile(rb"^archive-v(?P<version>[0-9]{1,3})/(?P<id>[A-Za-z0-9_-]{1,64})$")
+# A link file is tiny; anything larger is not one and is not read.
+LINK_FILE_MAX_BYTES = 128
+
+# Files beside links that are never links themselves (uv skips them when it looks for links too).
+POINTER_SUFFIXES = frozenset({".http", ".rev", ".msgpack", ".lock", ".whl", ".rkyv", ".json"})
+# Directories inside the sdists bucket that hold unpacked sources, never links.
+SOURCE_DIR = "src"
+REVISION_POINTERS = ("revision.http", "revision.rev")
+SDIST_METADATA = "metadata.msgpack"
+
+# The three ways uv shards per-package entries.
+SHARD_PYPI = "pypi"
+SHARD_INDEX = "index"
+SHARD_URL = "url"
+SHARD_PATH = "path"
+SHARD_GIT = "git"
+
+
+@dataclass(frozen=True, order=True)
+class BucketName:
+    """A parsed top-level bucket name such as `wheels-v8`."""
+
+    kind: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.kind}-v{self.version}"
+
+
+def parse_bucket(name: str) -> BucketName | None:
+    """Parse `<kind>-v<N>`; None for anything else."""
+    match = _BUCKET_RE.match(name)
+    if match is None:
+        return None
+    return BucketName(match["kind"], int(match["version"]))
+
+
+def current_buckets(top_level_names: Iterable[str]) -> dict[Kind, str]:
+    """The current bucket name for every kind, given the names at the top of a cache.
+
+    A kind's current version is the highest of uv's known version and any version on disk, so a
+    cache written by a newer uv is served by its own buckets while older ones count as stale.
+    """
+    newest: dict[Kind, int] = dict(KNOWN_VERSIONS)
+    for name in top_level_names:
+        parsed = parse_bucket(name)
+        if parsed is None:
+            continue
+        try:
+            kind = Kind(parsed.kind)
+        except ValueError:
+            continue
+        newest[kind] = max(newest[kind], parsed.version)
+    return {kind: f"{kind.value}-v{version}" for kind, version in newest.items()}
+
+
+def parse_link_file(content: bytes) -> tuple[int, str] | None:
+    """Parse a Windows link file's content into (archive version, archive id)."""
+    match = _LINK_FILE_RE.match(content)
+    if match is None:
+        return None
+    return int(match["version"]), match["id"].decode("ascii")
+
+
+def format_link_file(archive_id: str, version: int = 0) -> bytes:
+    """The content uv writes into a Windows link file."""
+    return f"archive-v{version}/{archive_id}".encode()
+
+
+def may_be_link_file(name: str, size: int) -> bool:
+    """Whether a regular file could be a Windows link file, judged by name and size alone."""
+    if size > LINK_FILE_MAX_BYTES or size == 0 or name.startswith("."):
+        return False
+    dot = name.rfind(".")
+    return dot < 0 or name[dot:].lower() not in POINTER_SUFFIXES
+
+
+def is_pointer_name(name: str) -> bool:
+    """Whether `name` is a pointer or lock file that uv never uses as a link."""
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:].lower() in POINTER_SUFFIXES
+
+
+def _first_msgpack_object(data: bytes) -> Any:
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(data) + 1)
+    unpacker.feed(data)
+    return next(unpacker)
+
+
+def _id_of(value: Any) -> str | None:
+    """The id of a serialised revision or archive: element 0 of an array, or its `id` key."""
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+        return value[0]
+    if isinstance(value, dict):
+        found = value.get("id")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def pointer_id(name: str, data: bytes) -> str | None:
+    """The revision or archive id named by a `.rev` or `.http` pointer file; None if unparsable.
+
+    `.rev` holds `[cache_info, revision]`; `.http` starts with the revision itself, followed by
+    uv's HTTP cache policy.
+    """
+    try:
+        obj = _first_msgpack_object(data)
+    except Exception:
+        return None
+    if name.endswith(".rev"):
+        if isinstance(obj, (list, tuple)) and len(obj) >= 2:
+            return _id_of(obj[1])
+        if isinstance(obj, dict):
+            return _id_of(obj.get("revision"))
+        return None
+    return _id_of(obj)
+
+
+def metadata_name(data: bytes) -> NormalizedName | None:
+    """The package name in a `metadata.msgpack` (positional array, element 0, or a `name` key)."""
+    try:
+        obj = _first_msgpack_object(data)
+    except Exception:
+        return None
+    name: Any = None
+    if isinstance(obj, (list, tuple)) and obj:
+        name = obj[0]
+    elif isinstance(obj, dict):
+        name = obj.get("name")
+    return canonicalize_name(name) if isinstance(name, str) and name else None
+
+
+def normalize(name: str) -> NormalizedName:
+    """PEP 503 normalisation, as uv names its per-package directories."""
+    return canonicalize_name(name)
+
+
+_DIST_INFO_RE = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
+
+
+def parse_dist_info(dirname: str) -> tuple[NormalizedName, str] | None:
+    """(name, version) from a `name-version.dist-info` directory name."""
+    match = _DIST_INFO_RE.match(dirname)
+    if match is None:
+        return None
+    return canonicalize_name(match["name"]), match["version"]
+
+
+def parse_wheel_entry(link_name: str, package_dir: str | None = None) -> tuple[NormalizedName, str] | None:
+    """(name, version) of a link: `1.0-py3-none-any` under its package's directory in the wheels
+    bucket (pass that directory's name), or `pkg-1.0-py3-none-any` in an sdist revision."""
+    filename = f"{package_dir}-{link_name}.whl" if package_dir else f"{link_name}.whl"
+    try:
+        dist, version, _build, _tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, ValueError):
+        return None
+    return dist, str(version)
+
+
+def site_packages_parts(venv_entries: Iterable[str]) -> list[tuple[str, ...]]:
+    """Relative paths of candidate site-packages directories inside a venv archive."""
+    names = set(venv_entries)
+    parts: list[tuple[str, ...]] = []
+    if "Lib" in names:
+        parts.append(("Lib", "site-packages"))
+    if "lib" in names:
+        parts.append(("lib",))  # `lib/python3.X/site-packages`: the X is listed by the scan
+    return parts
