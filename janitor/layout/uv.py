@@ -219,7 +219,9 @@ def parse_dist_info(dirname: str) -> tuple[NormalizedName, str] | None:
     return canonicalize_name(match["name"]), match["version"]
 
 
-def parse_wheel_entry(link_name: str, package_dir: str | None = None) -> tuple[NormalizedName, str] | None:
+def parse_wheel_entry(
+    link_name: str, package_dir: str | None = None
+) -> tuple[NormalizedName, str] | None:
     """(name, version) of a link: `1.0-py3-none-any` under its package's directory in the wheels
     bucket (pass that directory's name), or `pkg-1.0-py3-none-any` in an sdist revision."""
     filename = f"{package_dir}-{link_name}.whl" if package_dir else f"{link_name}.whl"

@@ -1,0 +1,105 @@
+"""The reverse-reference graph: which links keep which archives alive. Pure; no I/O.
+
+Start from all archives, discard the ones a surviving link reaches; the rest is garbage.
+May import janitor.inventory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from janitor.inventory import Inventory, Link, LinkState
+
+
+def ancestors(path: str) -> Iterable[str]:
+    """`path` itself and every parent of it, nearest first (relative, `/`-separated)."""
+    while path:
+        yield path
+        path = path.rpartition("/")[0]
+
+
+def covering(path: str, removed: Collection[str]) -> str | None:
+    """The removed path that contains `path` (itself or an ancestor), if any."""
+    for candidate in ancestors(path):
+        if candidate in removed:
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Archive id -> the links that reach it, plus the links whose target is unknown."""
+
+    referrers: Mapping[str, tuple[Link, ...]]
+    unreadable: tuple[Link, ...]
+
+    def survivors(self, archive: str, removed: Collection[str]) -> tuple[Link, ...]:
+        """The links to `archive` that are not inside a removed path."""
+        return tuple(
+            link for link in self.referrers.get(archive, ()) if covering(link.path, removed) is None
+        )
+
+
+def build(inventory: Inventory) -> Graph:
+    """Index every link that reaches an archive of the inventory."""
+    referrers: dict[str, list[Link]] = {}
+    unreadable = []
+    for link in inventory.links:
+        if link.state is LinkState.ARCHIVE and link.archive is not None:
+            referrers.setdefault(link.archive, []).append(link)
+        elif link.state is LinkState.UNREADABLE:
+            unreadable.append(link)
+    return Graph({k: tuple(v) for k, v in referrers.items()}, tuple(unreadable))
+
+
+def dead_archives(
+    inventory: Inventory, graph: Graph, removed: Collection[str]
+) -> dict[str, tuple[str, ...]]:
+    """Archives no surviving link reaches, each with the removed paths that held its links.
+
+    Nothing is dead while a link that could not be read survives: it may reach any archive.
+    """
+    if any(covering(link.path, removed) is None for link in graph.unreadable):
+        return {}
+    dead: dict[str, tuple[str, ...]] = {}
+    for archive_id in inventory.archives:
+        links = graph.referrers.get(archive_id, ())
+        holders = []
+        for link in links:
+            holder = covering(link.path, removed)
+            if holder is None:
+                break
+            holders.append(holder)
+        else:
+            dead[archive_id] = tuple(sorted(set(holders)))
+    return dead
+
+
+def environments_with(inventory: Inventory, names: Collection[str]) -> list[str]:
+    """Cached environments whose venv holds one of the (normalised) package names."""
+    hits = []
+    for env in inventory.environments:
+        for archive_id in env.archives:
+            archive = inventory.archives.get(archive_id)
+            if archive is not None and any(name in names for name, _ in archive.packages):
+                hits.append(env.path)
+                break
+    return hits
+
+
+def who_references(inventory: Inventory, graph: Graph, archive_id: str) -> tuple[Link, ...]:
+    """Every link that reaches an archive (for `janitor why`)."""
+    return graph.referrers.get(archive_id, ())
+
+
+def packages_by_archive(inventory: Inventory) -> Mapping[str, tuple[tuple[str, str], ...]]:
+    """(name, version) pairs each archive holds, from its dist-infos or, failing that, its links."""
+    result: dict[str, tuple[tuple[str, str], ...]] = {}
+    from_links: dict[str, set[tuple[str, str]]] = {}
+    for link in inventory.links:
+        if link.archive and link.package and link.version:
+            from_links.setdefault(link.archive, set()).add((link.package, link.version))
+    for archive_id, archive in inventory.archives.items():
+        result[archive_id] = archive.packages or tuple(sorted(from_links.get(archive_id, ())))
+    return result

@@ -1,0 +1,129 @@
+"""What a scan found in a cache, as plain immutable data shared by graph, plan and render.
+
+Paths are relative to the cache root, with `/` separators. Imports only janitor.layout.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from janitor.layout.uv import Kind
+
+
+class LinkState(str, enum.Enum):
+    """Where a link leads."""
+
+    ARCHIVE = "archive"  # an existing archive in the current archive bucket
+    MISSING = "missing"  # into the archive bucket, but no such archive
+    INSIDE = "inside"  # somewhere else inside the cache
+    OUTSIDE = "outside"  # out of the cache: never followed, never deleted through
+    UNREADABLE = "unreadable"  # could not be read: whatever it may reference is kept
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Files, directories and bytes of a tree; adds up."""
+
+    files: int = 0
+    dirs: int = 0
+    bytes: int = 0  # logical: the sum of file sizes
+    disk: int = 0  # allocated blocks, each hard-linked inode counted once
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.files + other.files,
+            self.dirs + other.dirs,
+            self.bytes + other.bytes,
+            self.disk + other.disk,
+        )
+
+
+@dataclass(frozen=True)
+class Link:
+    """A reference to an archive: a symlink, or a Windows link file."""
+
+    path: str
+    bucket: str  # top-level directory it lives in
+    target: str  # the raw link text
+    state: LinkState
+    archive: str | None = None  # archive id when it leads into the archive bucket
+    package: str | None = None
+    version: str | None = None
+    windows: bool = False
+    pointers: tuple[str, ...] = ()  # `<name>.rev`, `.http`, `.lock`, ... beside it
+    last_used: float = 0.0  # newest atime/mtime of the link and its pointers
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One directory of the archive bucket: an unzipped wheel or a virtual environment."""
+
+    id: str
+    path: str
+    packages: tuple[tuple[str, str], ...] = ()  # (name, version) of the dist-infos in it
+    venv: bool = False
+    is_link: bool = False  # not a directory: a symlink (never followed) or a stray file
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A per-package entry: what `uv cache clean NAME` removes for one bucket shard."""
+
+    path: str
+    bucket: str
+    package: str
+    current: bool = True  # in a current bucket (False: a stale bucket of the same kind)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A source-distribution revision directory that its `revision.*` pointer no longer names."""
+
+    path: str
+    package: str | None
+    version: str | None
+    current_id: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A cached environment: one entry of the environments bucket."""
+
+    path: str
+    archives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopEntry:
+    """One name at the top of the cache."""
+
+    name: str
+    is_dir: bool
+    marker: bool = False
+    current: bool = False  # a current bucket
+    kind: Kind | None = None  # for current buckets
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything a scan found."""
+
+    root: Path
+    buckets: dict[Kind, str]
+    top: tuple[TopEntry, ...] = ()
+    links: tuple[Link, ...] = ()
+    archives: dict[str, Archive] = field(default_factory=dict)
+    entries: tuple[Entry, ...] = ()
+    revisions: tuple[Revision, ...] = ()
+    environments: tuple[Environment, ...] = ()
+    wheel_dirs: tuple[str, ...] = ()  # directories directly in the wheels bucket
+    built_revisions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dir, unzipped children)
+    notes: tuple[str, ...] = ()  # what was kept because it could not be read or parsed
+    trash: tuple[str, ...] = ()  # leftovers of an interrupted run
+
+    def bucket(self, kind: Kind) -> str:
+        """The current bucket directory name of a kind."""
+        return self.buckets[kind]

@@ -1,0 +1,257 @@
+"""Selectors -> a `Plan`: the ordered removals, each with its reason. Pure; no I/O.
+
+Phase 0 removes everything that holds links (entries, revisions, buckets, environments); phase 1
+removes the archives those links reached, each only after the items it `requires` are gone.
+May import janitor.inventory, janitor.graph and janitor.layout.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
+
+from janitor import graph as graphs
+from janitor.inventory import Archive, Inventory, Usage
+from janitor.layout import uv
+
+
+class Reason(str, enum.Enum):
+    """Why an item is removed."""
+
+    LEFTOVER = "left by an interrupted run"
+    SUPERSEDED = "superseded source revision"
+    STALE_BUCKET = "stale bucket of an older uv"
+    TEMPORARY = "temporary directory"
+    UNKNOWN = "not part of uv's cache layout"
+    ENVIRONMENT = "cached environment"
+    UNZIPPED = "unzipped wheel (--ci)"
+    PACKAGE = "entry of a requested package"
+    FLAT_INDEX = "flat index (may list any package)"
+    PACKAGE_ENVIRONMENT = "cached environment containing a requested package"
+    UNREFERENCED = "archive nothing links to"
+    ORPHANED = "archive whose last link is removed"
+
+
+class ItemKind(str, enum.Enum):
+    """What an item is, for summaries."""
+
+    LEFTOVER = "leftover"
+    BUCKET = "bucket"
+    ENTRY = "entry"
+    REVISION = "revision"
+    ENVIRONMENT = "environment"
+    ARCHIVE = "archive"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One path to remove, relative to the cache root."""
+
+    path: str
+    kind: ItemKind
+    reason: Reason
+    package: str | None = None
+    version: str | None = None
+    detail: str | None = None  # e.g. the packages of an environment
+    requires: tuple[str, ...] = ()  # paths that must be gone first
+    usage: Usage | None = None
+
+    @property
+    def phase(self) -> int:
+        """0 for what holds links, 1 for archives."""
+        return 1 if self.kind is ItemKind.ARCHIVE else 0
+
+    @property
+    def label(self) -> str:
+        """Package and version when known, else the path."""
+        if self.package and self.version:
+            return f"{self.package} {self.version}"
+        return self.package or self.path
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep removes, ordered: links before what they reference."""
+
+    items: tuple[Item, ...]
+    notes: tuple[str, ...] = ()
+    selectors: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def total(self) -> Usage:
+        """The sum of the measured items."""
+        total = Usage()
+        for item in self.items:
+            if item.usage is not None:
+                total += item.usage
+        return total
+
+    def count(self, kind: ItemKind) -> int:
+        """How many items are of one kind."""
+        return sum(1 for item in self.items if item.kind is kind)
+
+    def with_usage(self, usage: dict[str, Usage]) -> Plan:
+        """The same plan with measured sizes attached."""
+        return replace(
+            self, items=tuple(replace(i, usage=usage.get(i.path, i.usage)) for i in self.items)
+        )
+
+
+def _describe_archive(archive: Archive) -> tuple[str | None, str | None, str | None]:
+    packages = archive.packages
+    if archive.venv:
+        listed = ", ".join(f"{name} {version}" for name, version in packages)
+        return None, None, f"environment with {listed}" if listed else "environment"
+    if len(packages) == 1:
+        return packages[0][0], packages[0][1], None
+    if packages:
+        return None, None, ", ".join(f"{name} {version}" for name, version in packages)
+    return None, None, None
+
+
+def _archive_items(
+    inventory: Inventory,
+    graph: graphs.Graph,
+    removed: Collection[str],
+) -> list[Item]:
+    """Archives that no surviving link reaches."""
+    packages = graphs.packages_by_archive(inventory)
+    items = []
+    for archive_id, holders in graphs.dead_archives(inventory, graph, removed).items():
+        archive = inventory.archives[archive_id]
+        package, version, detail = _describe_archive(
+            replace(archive, packages=packages[archive_id])
+        )
+        items.append(
+            Item(
+                archive.path,
+                ItemKind.ARCHIVE,
+                Reason.ORPHANED if holders else Reason.UNREFERENCED,
+                package,
+                version,
+                detail,
+                requires=holders,
+            )
+        )
+    return items
+
+
+def _leftovers(inventory: Inventory) -> list[Item]:
+    return [Item(path, ItemKind.LEFTOVER, Reason.LEFTOVER) for path in inventory.trash]
+
+
+def _environment_detail(inventory: Inventory, env_archives: Iterable[str]) -> str | None:
+    for archive_id in env_archives:
+        archive = inventory.archives.get(archive_id)
+        if archive is not None:
+            return _describe_archive(archive)[2]
+    return None
+
+
+def _finish(items: list[Item], notes: Iterable[str], selectors: Iterable[str]) -> Plan:
+    """Drop items inside other items and order them: links first, then archives."""
+    paths = {item.path for item in items}
+    unique: dict[str, Item] = {}
+    for item in items:
+        parent = item.path.rpartition("/")[0]
+        if parent and graphs.covering(parent, paths) is not None:
+            continue
+        unique.setdefault(item.path, item)
+    ordered = sorted(unique.values(), key=lambda item: (item.phase, item.path))
+    return Plan(tuple(ordered), tuple(notes), tuple(selectors))
+
+
+def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
+    """What `uv cache prune` removes (and with `ci`, what `uv cache prune --ci` removes)."""
+    items = _leftovers(inventory)
+    sdists = inventory.bucket(uv.Kind.SDISTS) + "/"
+    items.extend(
+        Item(r.path, ItemKind.REVISION, Reason.SUPERSEDED, r.package, r.version)
+        for r in inventory.revisions
+        if r.path.startswith(sdists)
+    )
+    for top in inventory.top:
+        if top.marker or top.current or top.name == uv.TRASH_DIR:
+            continue
+        bucket = uv.parse_bucket(top.name)
+        if bucket is not None and bucket.kind in {k.value for k in uv.Kind}:
+            reason = Reason.STALE_BUCKET
+        elif top.name.startswith(".tmp"):
+            reason = Reason.TEMPORARY
+        else:
+            reason = Reason.UNKNOWN
+        items.append(Item(top.name, ItemKind.BUCKET, reason))
+    items.extend(
+        Item(
+            env.path,
+            ItemKind.ENVIRONMENT,
+            Reason.ENVIRONMENT,
+            detail=_environment_detail(inventory, env.archives),
+        )
+        for env in inventory.environments
+    )
+    if ci:
+        items.extend(Item(path, ItemKind.ENTRY, Reason.UNZIPPED) for path in inventory.wheel_dirs)
+        for directory, children in inventory.built_revisions:
+            if directory.startswith(sdists):
+                items.extend(
+                    Item(f"{directory}/{name}", ItemKind.ENTRY, Reason.UNZIPPED)
+                    for name in children
+                )
+    removed = {item.path for item in items}
+    graph = graphs.build(inventory)
+    items.extend(_archive_items(inventory, graph, removed))
+    return _finish(items, _notes(inventory, graph), ["prune --ci" if ci else "prune"])
+
+
+def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
+    """Remove packages in one step: their entries, environments holding them, their archives."""
+    wanted = {uv.normalize(name) for name in names}
+    items = _leftovers(inventory)
+    items.extend(
+        Item(entry.path, ItemKind.ENTRY, Reason.PACKAGE, entry.package)
+        for entry in inventory.entries
+        if entry.package in wanted
+    )
+    flat = inventory.bucket(uv.Kind.FLAT_INDEX)
+    if any(top.name == flat and top.is_dir for top in inventory.top):
+        items.append(Item(flat, ItemKind.BUCKET, Reason.FLAT_INDEX))
+    environments = set(graphs.environments_with(inventory, wanted))
+    items.extend(
+        Item(
+            env.path,
+            ItemKind.ENVIRONMENT,
+            Reason.PACKAGE_ENVIRONMENT,
+            detail=_environment_detail(inventory, env.archives),
+        )
+        for env in inventory.environments
+        if env.path in environments
+    )
+    removed = {item.path for item in items}
+    graph = graphs.build(inventory)
+    by_archive = graphs.packages_by_archive(inventory)
+    # Archives that lose their last link here, and unlinked archives of a requested package.
+    items.extend(
+        item
+        for item in _archive_items(inventory, graph, removed)
+        if item.requires or _holds(by_archive[_archive_id(item.path)], wanted)
+    )
+    selectors = [f"package {name}" for name in sorted(wanted)]
+    return _finish(items, _notes(inventory, graph), selectors)
+
+
+def _archive_id(path: str) -> str:
+    return path.rpartition("/")[2]
+
+
+def _holds(pairs: Iterable[tuple[str, str]], wanted: Collection[str]) -> bool:
+    return any(name in wanted for name, _ in pairs)
+
+
+def _notes(inventory: Inventory, graph: graphs.Graph) -> list[str]:
+    notes = list(inventory.notes)
+    notes.extend(
+        f"kept every archive: cannot read the link {link.path}" for link in graph.unreadable
+    )
+    return notes

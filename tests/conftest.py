@@ -1,0 +1,80 @@
+"""Shared fixtures: a guard that keeps every test away from real caches, and genuine uv caches."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.uvfactory import UvCache, build_cache, copy_cache
+
+# Variables that could lead uv (or janitor) to a cache the tests do not own.
+_CACHE_VARIABLES = ("UV_CACHE_DIR",)
+_SESSION_HOME: list[Path] = []
+
+
+def unreachable_cache_env(home: Path) -> dict[str, str]:
+    """Environment values under which every default cache location is a path through a file.
+
+    `home` must be an empty directory. `$XDG_CACHE_HOME`, `%LOCALAPPDATA%`, `~/.cache` and
+    `~/Library` are regular files, so nothing below them can ever be created.
+    """
+    blocked = home / "blocked"
+    blocked.write_text("default cache locations are off limits in tests\n")
+    for name in (".cache", "Library"):
+        (home / name).write_text("off limits\n")
+    return {
+        "HOME": str(home),
+        "USERPROFILE": str(home),
+        "XDG_CACHE_HOME": str(blocked),
+        "LOCALAPPDATA": str(blocked),
+    }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Guard the whole session, session-scoped fixtures included, before any of them runs."""
+    home = Path(tempfile.mkdtemp(prefix="janitor-tests-home-"))
+    _SESSION_HOME.append(home)
+    for name in _CACHE_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(unreachable_cache_env(home))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for home in _SESSION_HOME:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_default_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Give each test a fresh home whose default cache locations cannot exist."""
+    for name in _CACHE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in unreachable_cache_env(tmp_path_factory.mktemp("home")).items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def session_environ() -> dict[str, str]:
+    """The environment session-scoped fixtures run under."""
+    return dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def pristine_cache(tmp_path_factory: pytest.TempPathFactory) -> UvCache:
+    """One genuine uv cache for the session; never modify it, use `uv_cache`."""
+    return build_cache(tmp_path_factory.mktemp("pristine"))
+
+
+@pytest.fixture
+def uv_cache(pristine_cache: UvCache, tmp_path: Path) -> UvCache:
+    """A private copy of the pristine cache, described by the same `UvCache` with a new root."""
+    root = tmp_path / "cache"
+    copy_cache(pristine_cache.root, root)
+    return dataclasses.replace(pristine_cache, root=root)
