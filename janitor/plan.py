@@ -102,7 +102,7 @@ def _describe_archive(archive: Archive) -> tuple[str | None, str | None, str | N
     packages = archive.packages
     if archive.venv:
         listed = ", ".join(f"{name} {version}" for name, version in packages)
-        return None, None, f"environment with {listed}" if listed else "environment"
+        return None, None, f"of an environment with {listed}" if listed else "of an environment"
     if len(packages) == 1:
         return packages[0][0], packages[0][1], None
     if packages:
@@ -144,8 +144,8 @@ def _leftovers(inventory: Inventory) -> list[Item]:
 def _environment_detail(inventory: Inventory, env_archives: Iterable[str]) -> str | None:
     for archive_id in env_archives:
         archive = inventory.archives.get(archive_id)
-        if archive is not None:
-            return _describe_archive(archive)[2]
+        if archive is not None and archive.packages:
+            return "with " + ", ".join(f"{name} {version}" for name, version in archive.packages)
     return None
 
 

@@ -278,9 +278,7 @@ class Engine:
                 blocked = [
                     path
                     for path in item.requires
-                    if path not in outcomes
-                    or (outcomes[path].skipped is not None)
-                    or (outcomes[path].failures and path not in self._renamed)
+                    if path not in self._renamed and not (path in outcomes and outcomes[path].ok)
                 ]
                 if blocked:
                     outcomes[item.path] = Outcome(

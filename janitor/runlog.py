@@ -1,0 +1,101 @@
+"""The run log: one JSON object per line in `runs.jsonl`, one line per run, newest last.
+
+Owns the log's location and line format. Appends are a single O_APPEND write so that concurrent
+runs never interleave; readers skip lines they cannot parse. Imports nothing from janitor.
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+from typing import Any
+
+import aiofiles
+import aiofiles.os
+import platformdirs
+
+APP_NAME = "janitor"
+LOG_FILE = "runs.jsonl"
+# How much of the file's end `read_runs` reads at a time while looking for the newest lines.
+_CHUNK = 64 * 1024
+
+
+def default_log_path() -> Path:
+    """Where janitor appends its run log when no path is given."""
+    return platformdirs.user_log_path(APP_NAME, appauthor=False) / LOG_FILE
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"run log records cannot hold {type(value).__name__} values")
+
+
+def encode_run(record: Mapping[str, Any]) -> bytes:
+    """One log line for `record`: compact JSON and a newline (paths, datetimes as strings)."""
+    text = json.dumps(dict(record), default=_json_default, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8") + b"\n"
+
+
+async def append_run(record: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Append `record` as one line to the run log at `path` (default: `default_log_path()`)."""
+    target = path if path is not None else default_log_path()
+    line = encode_run(record)
+    await aiofiles.os.makedirs(target.parent, exist_ok=True)
+    # Unbuffered binary append: the line reaches the kernel as one write() on an O_APPEND file.
+    async with aiofiles.open(target, "ab+", buffering=0) as log:
+        end = await log.seek(0, os.SEEK_END)
+        if end > 0:
+            await log.seek(end - 1)
+            # A run killed mid-write leaves a line without its newline; start a fresh one.
+            if await log.read(1) != b"\n":
+                line = b"\n" + line
+        view = memoryview(line)
+        while view:
+            written = await log.write(view)
+            if not written:
+                raise OSError(errno.EIO, "the run log accepted no bytes", str(target))
+            view = view[written:]
+    return target
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def read_runs(path: Path | None = None, limit: int | None = 10) -> list[dict[str, Any]]:
+    """The newest `limit` records (all if None), oldest first; bad lines skipped, no file -> []."""
+    target = path if path is not None else default_log_path()
+    if limit is not None and limit <= 0:
+        return []
+    runs: list[dict[str, Any]] = []
+    try:
+        with target.open("rb") as log:
+            position = log.seek(0, os.SEEK_END)
+            tail = b""
+            while position > 0 and (limit is None or len(runs) < limit):
+                step = min(_CHUNK, position)
+                position -= step
+                log.seek(position)
+                lines = (log.read(step) + tail).split(b"\n")
+                # The first piece may be the end of a line that starts in an earlier chunk.
+                tail = lines.pop(0) if position > 0 else b""
+                runs.extend(run for run in map(_parse, reversed(lines)) if run is not None)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    runs.reverse()
+    return runs if limit is None else runs[-limit:]
