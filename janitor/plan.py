@@ -158,7 +158,20 @@ def _finish(items: list[Item], notes: Iterable[str], selectors: Iterable[str]) -
         if parent and graphs.covering(parent, paths) is not None:
             continue
         unique.setdefault(item.path, item)
-    ordered = sorted(unique.values(), key=lambda item: (item.phase, item.path))
+    kept = set(unique)
+    # An archive waits for the item that actually removes its links, nested ones included.
+    ordered = sorted(
+        (
+            replace(
+                item,
+                requires=tuple(
+                    sorted({graphs.covering(path, kept) or path for path in item.requires})
+                ),
+            )
+            for item in unique.values()
+        ),
+        key=lambda item: (item.phase, item.path),
+    )
     return Plan(tuple(ordered), tuple(notes), tuple(selectors))
 
 

@@ -367,22 +367,23 @@ class Engine:
 
         async def worker(nodes: MemoryObjectReceiveStream[_Node]) -> None:
             nonlocal outstanding
-            async for node in nodes:
-                batch = await anyio.to_thread.run_sync(self._batch, node, limiter=limiter)
-                outstanding += len(batch.more) - 1
-                for more in batch.more:
-                    send.send_nowait(more)
-                for tree in batch.finished:
-                    outcome = Outcome(tree.item, tree.usage(), tuple(tree.failures))
-                    results.append(outcome)
-                    if self.reporter is not None:
-                        self.reporter.on_done(outcome)
-                if self.reporter is not None and batch.files:
-                    self.reporter.on_progress(batch.files, batch.bytes)
-                if outstanding == 0:
-                    send.close()
+            async with nodes:
+                async for node in nodes:
+                    batch = await anyio.to_thread.run_sync(self._batch, node, limiter=limiter)
+                    outstanding += len(batch.more) - 1
+                    for more in batch.more:
+                        send.send_nowait(more)
+                    for tree in batch.finished:
+                        outcome = Outcome(tree.item, tree.usage(), tuple(tree.failures))
+                        results.append(outcome)
+                        if self.reporter is not None:
+                            self.reporter.on_done(outcome)
+                    if self.reporter is not None and batch.files:
+                        self.reporter.on_progress(batch.files, batch.bytes)
+                    if outstanding == 0:
+                        send.close()
 
-        async with receive, anyio.create_task_group() as group:
+        async with send, receive, anyio.create_task_group() as group:
             for _ in range(min(self.workers, max(1, len(trees) * 64))):
                 group.start_soon(worker, receive.clone())
         return results
@@ -505,13 +506,14 @@ class Engine:
         if error is not None:
             self._fail(node, path, error)
             return
+        size = 0 if stat.S_ISLNK(st.st_mode) else st.st_size  # a link's size is its text
         tree = node.tree
         with self._lock:
             tree.files += 1
-            tree.bytes += st.st_size if not stat.S_ISLNK(st.st_mode) else 0
+            tree.bytes += size
             tree.disk += freed
         batch.files += 1
-        batch.bytes += st.st_size
+        batch.bytes += size
 
     def _finish(self, node: _Node, batch: _Batch) -> None:
         """Remove an emptied directory, then every ancestor it was the last pending child of."""

@@ -178,7 +178,7 @@ def _walk_bucket_tree(
                 )
             )
         if in_sdists:
-            _sdist_directory(root, rel, files, dirs, found)
+            _sdist_directory(root, rel, files, dirs, [link.name for link in symlinks], found)
         if not recurse:
             break
         for name in dirs:
@@ -189,7 +189,12 @@ def _walk_bucket_tree(
 
 
 def _sdist_directory(
-    root: str, rel: str, files: dict[str, os.DirEntry[str]], dirs: list[str], found: _Found
+    root: str,
+    rel: str,
+    files: dict[str, os.DirEntry[str]],
+    dirs: list[str],
+    links: list[str],
+    found: _Found,
 ) -> None:
     """Superseded revisions and unzipped built wheels of one sdists directory."""
     ids: list[str] = []
@@ -215,7 +220,7 @@ def _sdist_directory(
     if uv.SDIST_METADATA in files:
         unzipped = tuple(
             name
-            for name in [*files, *dirs]
+            for name in [*files, *dirs, *links]
             if name != uv.SDIST_METADATA and not name.lower().endswith(".whl")
         )
         found.built.append((rel, unzipped))
@@ -294,7 +299,8 @@ def measure(path: str) -> Usage:
     except OSError:
         return Usage()
     if not stat.S_ISDIR(top.st_mode):
-        return Usage(1, 0, top.st_size, _blocks(top) if top.st_nlink <= 1 else 0)
+        logical = 0 if stat.S_ISLNK(top.st_mode) else top.st_size
+        return Usage(1, 0, logical, _blocks(top) if top.st_nlink <= 1 else 0)
     while stack:
         current = stack.pop()
         dirs += 1
@@ -309,7 +315,8 @@ def measure(path: str) -> Usage:
                     except OSError:
                         continue
                     files += 1
-                    size += st.st_size
+                    if not stat.S_ISLNK(st.st_mode):  # a link's size is its target's length
+                        size += st.st_size
                     if st.st_nlink <= 1:
                         disk += _blocks(st)
                     else:
