@@ -38,6 +38,7 @@ class ItemKind(str, enum.Enum):
 
     LEFTOVER = "leftover"
     BUCKET = "bucket"
+    STRAY = "stray"  # an unknown or temporary top-level entry
     ENTRY = "entry"
     REVISION = "revision"
     ENVIRONMENT = "environment"
@@ -187,14 +188,13 @@ def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
     for top in inventory.top:
         if top.marker or top.current or top.name == uv.TRASH_DIR:
             continue
-        bucket = uv.parse_bucket(top.name)
-        if bucket is not None and bucket.kind in {k.value for k in uv.Kind}:
-            reason = Reason.STALE_BUCKET
+        if uv.parse_bucket(top.name) is not None:
+            kind, reason = ItemKind.BUCKET, Reason.STALE_BUCKET
         elif top.name.startswith(".tmp"):
-            reason = Reason.TEMPORARY
+            kind, reason = ItemKind.STRAY, Reason.TEMPORARY
         else:
-            reason = Reason.UNKNOWN
-        items.append(Item(top.name, ItemKind.BUCKET, reason))
+            kind, reason = ItemKind.STRAY, Reason.UNKNOWN
+        items.append(Item(top.name, kind, reason))
     items.extend(
         Item(
             env.path,

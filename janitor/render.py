@@ -17,6 +17,7 @@ from janitor.units import format_size
 _NOUNS = {
     ItemKind.LEFTOVER: ("leftover", "leftovers"),
     ItemKind.BUCKET: ("bucket", "buckets"),
+    ItemKind.STRAY: ("stray entry", "stray entries"),
     ItemKind.ENTRY: ("entry", "entries"),
     ItemKind.REVISION: ("revision", "revisions"),
     ItemKind.ENVIRONMENT: ("environment", "environments"),
@@ -49,8 +50,6 @@ def _counts(items: Iterable[Item]) -> str:
 def item_line(item: Item, usage: Usage | None = None) -> str:
     """One line per removed item: what, which package, where, why."""
     what = item.label if item.package else (item.detail or item.path)
-    if item.detail and not item.package:
-        what = item.detail
     size = f", {format_size(usage.bytes)}" if usage is not None else ""
     where = "" if what == item.path else f" ({item.path})"
     return f"{item.kind.value} {what}{where}: {item.reason.value}{size}"
@@ -64,7 +63,7 @@ def plan_lines(plan: Plan, verbose: bool) -> list[str]:
     if verbose:
         lines.extend(f"Would remove {item_line(item, item.usage)}" for item in plan.items)
         lines.extend(_notes(plan.notes))
-    lines.append(f"Would remove {_counts(plan.items)}: {usage_text(plan.total)}")
+    lines.append(f"Would remove {_counts(plan.items)}: {usage_text(plan.total, 'on disk')}")
     return lines
 
 

@@ -87,8 +87,16 @@ def test_sweep_proceeds_once_uv_exits(uv_cache: UvCache) -> None:
     with running_uv(uv_cache.root, 1.5) as uv:
         started = time.monotonic()
         sweep = subprocess.Popen(
-            [sys.executable, "-m", "janitor", "sweep", "--wait", "60"]
-            + ["--cache-dir", str(uv_cache.root)],
+            [
+                sys.executable,
+                "-m",
+                "janitor",
+                "sweep",
+                "--wait",
+                "60",
+                "--cache-dir",
+                str(uv_cache.root),
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )

@@ -32,7 +32,6 @@ def removed_archives(log: str, archive_bucket: str) -> set[str]:
     return set(re.findall(rf"{archive_bucket}/([A-Za-z0-9_-]+)", log))
 
 
-
 def test_sweep_leaves_the_tree_uv_cache_prune_leaves(uv_cache: UvCache, tmp_path: Path) -> None:
     twin = tmp_path / "twin"
     copy_cache(uv_cache.root, twin)
@@ -65,9 +64,7 @@ def test_sweep_ci_leaves_the_tree_uv_cache_prune_ci_leaves(
 
 
 @pytest.mark.parametrize("package", ["alpha", "BETA", "gamma", "epsilon", "zeta", "delta"])
-def test_sweep_package_leaves_uv_cache_prune_nothing_of_it(
-    uv_cache: UvCache, package: str
-) -> None:
+def test_sweep_package_leaves_uv_cache_prune_nothing_of_it(uv_cache: UvCache, package: str) -> None:
     name = normalize(package)
     document = sweep(uv_cache.root, "--package", package)
     assert document["removals"], "the package was in the cache"
