@@ -16,28 +16,20 @@ _DURATION_UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 6
 _DURATION_RE = re.compile(r"(?P<count>[0-9]{1,15})(?P<unit>[a-zA-Z]+)")
 DURATION_FORMS = "a whole number followed by w, d, h, m or s, largest unit first: 30d, 12h, 1w2d"
 
-# Binary units are powers of 1024, decimal units powers of 1000. A bare letter (K, M, G, T) is
+# Binary units are powers of 1024, decimal units powers of 1000. A bare letter (K, M, G, T, P) is
 # binary, as in `du -h`, `sort -S` and systemd, since that is what cache sizes on disk mean.
+_PREFIXES = tuple(enumerate("kmgtpe", start=1))
 _SIZE_UNITS: dict[str, int] = {
     "": 1,
     "b": 1,
-    "k": 1024,
-    "m": 1024**2,
-    "g": 1024**3,
-    "t": 1024**4,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "tib": 1024**4,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-    "tb": 1000**4,
+    **{letter: 1024**power for power, letter in _PREFIXES},
+    **{f"{letter}ib": 1024**power for power, letter in _PREFIXES},
+    **{f"{letter}b": 1000**power for power, letter in _PREFIXES},
 }
 _SIZE_RE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[a-zA-Z]*)")
 SIZE_FORMS = (
-    "a number of bytes or a number with a unit: KiB, MiB, GiB, TiB (1024), "
-    "kB, MB, GB, TB (1000), K, M, G, T (1024): 10GiB, 500MB, 1.5G"
+    "a number of bytes or a number with a unit: KiB, MiB, GiB, TiB, PiB (1024), "
+    "kB, MB, GB, TB, PB (1000), K, M, G, T, P (1024): 10GiB, 500MB, 1.5G"
 )
 # uv's units for `human_readable_bytes`.
 _DISPLAY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
