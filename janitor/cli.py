@@ -7,6 +7,7 @@ stdout. May import everything in janitor.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import sys
@@ -16,14 +17,18 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import anyio
+import anyio.to_thread
 import typer
 
-from janitor import __version__, locate, lock, plan, render, scan
+from janitor import __version__, locate, lock, plan, render, runlog, scan
 from janitor import graph as graphs
-from janitor.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, JanitorError, UsageError
+from janitor import schedule as schedules
+from janitor.config import load_config
+from janitor.errors import EXIT_INTERRUPTED, EXIT_PARTIAL, CacheBusy, JanitorError, UsageError
 from janitor.inventory import Inventory
 from janitor.layout import uv
 from janitor.remove import DEFAULT_WORKERS, Outcome, Removal, execute
+from janitor.units import parse_duration, parse_size
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -151,6 +156,24 @@ def _print_json(document: Any) -> None:
     typer.echo(json.dumps(document, indent=2))
 
 
+def _duration(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def _size(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
 @app.command()
 @_handles_errors
 def sweep(
@@ -170,36 +193,95 @@ def sweep(
     ci: Annotated[
         bool, typer.Option("--ci", help="Also drop unzipped wheels, as `uv cache prune --ci`.")
     ] = False,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            help="Remove package versions not used for this long (30d, 12h, 2w).",
+            show_default=False,
+        ),
+    ] = None,
+    keep_versions: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-versions",
+            min=0,
+            help="Keep the N newest versions of each package per index.",
+            show_default=False,
+        ),
+    ] = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size",
+            help="Evict least recently used versions until the cache is at most this (10GiB).",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Policy defaults (default: janitor's config.toml).", show_default=False
+        ),
+    ] = None,
     json_output: JsonOption = False,
     wait: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--wait", help="Seconds to wait for running uv processes.", min=0, show_default=True
+            "--wait",
+            help="Seconds to wait for running uv processes [default: 300].",
+            min=0,
+            show_default=False,
         ),
-    ] = 300.0,
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Run without the cache lock (uv may be running).")
     ] = False,
     workers: Annotated[
-        int, typer.Option("--workers", help="Parallel deletion workers.", min=1, max=512)
-    ] = DEFAULT_WORKERS,
+        int | None,
+        typer.Option(
+            "--workers",
+            help=f"Parallel deletion workers [default: {DEFAULT_WORKERS}].",
+            min=1,
+            max=512,
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="One line per removed item.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Remove what nothing uses (as `uv cache prune`), or whole packages with --package."""
+    """Remove what nothing uses (as `uv cache prune`), or whole packages with --package.
+
+    Policies (--older-than, --keep-versions, --max-size) add to either; their defaults come from
+    the config file, and flags override it.
+    """
     if verbose and quiet:
         raise UsageError("--verbose and --quiet cannot be used together")
+    defaults = load_config(config)
+    cache_dir = cache_dir if cache_dir is not None else defaults.cache_dir
+    ci = ci or bool(defaults.ci)
+    names = [uv.normalize(name) for name in (package or defaults.packages or [])]
+    policy = plan.Policy(
+        older_than=_duration(older_than)
+        if older_than is not None
+        else (defaults.older_than.total_seconds() if defaults.older_than else None),
+        keep_versions=keep_versions if keep_versions is not None else defaults.keep_versions,
+        max_size=_size(max_size) if max_size is not None else defaults.max_size,
+        now=time.time(),
+    )
+    if wait is None:
+        wait = defaults.wait.total_seconds() if defaults.wait is not None else 300.0
+    workers = workers or defaults.workers or DEFAULT_WORKERS
     root = _open_cache(cache_dir)
     if root is None:
         return
-    names = [uv.normalize(name) for name in package or []]
     started = time.monotonic()
     show_progress = not (quiet or json_output or dry_run) and sys.stderr.isatty()
 
     def on_busy() -> None:
-        if not quiet and wait > 0:
+        if not quiet and wait:
             _err(
                 "Cache is currently in-use, waiting for other uv processes to finish "
                 "(use `--force` to override)"
@@ -207,13 +289,19 @@ def sweep(
 
     async def work() -> tuple[plan.Plan, Removal | None]:
         if dry_run:
-            return await _plan(root, names, ci, sizes=True), None
+            return await _plan(root, names, ci, policy, sizes=True), None
         if force:
-            return await _sweep(root, names, ci, workers, show_progress)
+            return await _sweep(root, names, ci, policy, workers, show_progress)
         async with lock.exclusive(root, wait=wait, on_busy=on_busy):
-            return await _sweep(root, names, ci, workers, show_progress)
+            return await _sweep(root, names, ci, policy, workers, show_progress)
 
-    the_plan, removal = _run(work)
+    try:
+        the_plan, removal = _run(work)
+    except CacheBusy as busy:
+        _log_run(root, names, policy, None, None, time.monotonic() - started, busy.exit_code)
+        if quiet:
+            raise typer.Exit(busy.exit_code) from None
+        raise
     duration = time.monotonic() - started
     if json_output:
         _print_json(render.sweep_json(str(root), the_plan, removal, duration))
@@ -226,23 +314,76 @@ def sweep(
         for line in lines:
             if not quiet or line.startswith("Failed"):
                 _err(line)
-    if removal is not None and removal.failures:
-        raise typer.Exit(EXIT_PARTIAL)
+    if removal is not None:
+        code = EXIT_PARTIAL if removal.failures else 0
+        _log_run(root, names, policy, the_plan, removal, duration, code)
+        if code:
+            raise typer.Exit(code)
 
 
-async def _plan(root: Path, names: Sequence[str], ci: bool, sizes: bool) -> plan.Plan:
-    inventory = await scan.scan(root)
+def _log_run(
+    root: Path,
+    names: Sequence[str],
+    policy: plan.Policy,
+    the_plan: plan.Plan | None,
+    removal: Removal | None,
+    duration: float,
+    exit_code: int,
+) -> None:
+    """Append the run to janitor's run log; a log that cannot be written never fails a sweep."""
+    document = render.sweep_json(str(root), the_plan, removal, duration) if the_plan else {}
+    record = {
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cache_dir": str(root),
+        "policy": {
+            "packages": list(names),
+            "older_than_seconds": policy.older_than,
+            "keep_versions": policy.keep_versions,
+            "max_size": policy.max_size,
+        },
+        "totals": document.get("totals"),
+        "errors": document.get("errors", []),
+        "duration_seconds": round(duration, 3),
+        "exit_code": exit_code,
+    }
+    try:
+        anyio.run(runlog.append_run, record)
+    except OSError as err:
+        _err(f"warning: cannot write the run log: {err}")
+
+
+async def _plan(
+    root: Path, names: Sequence[str], ci: bool, policy: plan.Policy, sizes: bool
+) -> plan.Plan:
+    options = scan.ScanOptions(
+        sizes=policy.max_size is not None,
+        times=policy.older_than is not None or policy.max_size is not None,
+    )
+    inventory = await scan.scan(root, options)
     the_plan = plan.packages(inventory, names) if names else plan.prune(inventory, ci=ci)
+    if policy.active:
+        disk_usage = None
+        if policy.max_size is not None:
+            # Size decisions need what the base plan frees, and the cache's size as du counts it.
+            measured = await scan.measure_paths(root, [item.path for item in the_plan.items])
+            the_plan = the_plan.with_usage(measured)
+            disk_usage = (await anyio.to_thread.run_sync(scan.measure, str(root), True)).disk
+        the_plan = plan.apply_policy(inventory, the_plan, policy, disk_usage)
     if sizes:
-        measured = await scan.measure_paths(root, [item.path for item in the_plan.items])
-        the_plan = the_plan.with_usage(measured)
+        missing = [item.path for item in the_plan.items if item.usage is None]
+        the_plan = the_plan.with_usage(await scan.measure_paths(root, missing))
     return the_plan
 
 
 async def _sweep(
-    root: Path, names: Sequence[str], ci: bool, workers: int, show_progress: bool
+    root: Path,
+    names: Sequence[str],
+    ci: bool,
+    policy: plan.Policy,
+    workers: int,
+    show_progress: bool,
 ) -> tuple[plan.Plan, Removal]:
-    the_plan = await _plan(root, names, ci, sizes=False)
+    the_plan = await _plan(root, names, ci, policy, sizes=False)
     progress = _Progress() if show_progress else None
     try:
         removal = await execute(root, the_plan, workers=workers, reporter=progress)
@@ -331,6 +472,74 @@ def why(
 def dir_command(cache_dir: CacheDirOption = None) -> None:
     """The cache directory janitor would use, found exactly as uv finds it."""
     typer.echo(str(locate.locate(cache_dir).path))
+
+
+schedule_app = typer.Typer(
+    help="Run `janitor sweep` on a timer (systemd, cron, launchd or Task Scheduler).",
+    no_args_is_help=True,
+)
+app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("install")
+@_handles_errors
+def schedule_install(
+    every: Annotated[
+        schedules.Every, typer.Option("--every", help="How often the sweep runs.")
+    ] = schedules.Every.DAILY,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Print what would be written and run.")
+    ] = False,
+    sweep_args: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sweep options after --, e.g. -- --older-than 30d --max-size 10GiB"),
+    ] = None,
+) -> None:
+    """Install (or replace) the scheduled sweep; idempotent."""
+    job = schedules.Job(
+        every, schedules.sweep_command(schedules.janitor_command(), sweep_args or [])
+    )
+    steps = schedules.plan_install(job, schedules.detect_host())
+    _apply_schedule(steps, dry_run)
+
+
+@schedule_app.command("remove")
+@_handles_errors
+def schedule_remove(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Print what would be removed and run.")
+    ] = False,
+) -> None:
+    """Remove the scheduled sweep; nothing installed is fine."""
+    _apply_schedule(schedules.plan_remove(schedules.detect_host()), dry_run)
+
+
+@schedule_app.command("show")
+@_handles_errors
+def schedule_show() -> None:
+    """Show the installed schedule, if any."""
+    installed = schedules.read_installed(schedules.detect_host())
+    if installed is None:
+        typer.echo("No janitor schedule is installed")
+        return
+    typer.echo(f"backend: {installed.backend.value}")
+    typer.echo(f"every: {installed.every.value if installed.every else 'unknown'}")
+    typer.echo(f"command: {' '.join(installed.argv)}")
+    for path in installed.files:
+        typer.echo(f"file: {path}")
+    if installed.active is not None:
+        typer.echo(f"active: {'yes' if installed.active else 'no'}")
+
+
+def _apply_schedule(steps: schedules.Plan, dry_run: bool) -> None:
+    if dry_run:
+        for line in steps.describe():
+            typer.echo(line)
+    else:
+        schedules.apply(steps)
+        _err(f"Done ({steps.backend.value})")
+    for note in steps.notes:
+        _err(f"note: {note}")
 
 
 def main() -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
 
 from janitor import graph as graphs
 from janitor.inventory import Archive, Inventory, Usage
@@ -29,6 +32,9 @@ class Reason(str, enum.Enum):
     PACKAGE = "entry of a requested package"
     FLAT_INDEX = "flat index (may list any package)"
     PACKAGE_ENVIRONMENT = "cached environment containing a requested package"
+    OLDER_THAN = "not used within --older-than"
+    SURPLUS_VERSION = "beyond --keep-versions"
+    OVER_SIZE = "least recently used, over --max-size"
     UNREFERENCED = "archive nothing links to"
     ORPHANED = "archive whose last link is removed"
 
@@ -268,3 +274,184 @@ def _notes(inventory: Inventory, graph: graphs.Graph) -> list[str]:
         f"kept every archive: cannot read the link {link.path}" for link in graph.unreadable
     )
     return notes
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Age, version-count and size limits, applied on top of a prune or a package sweep."""
+
+    older_than: float | None = None  # seconds: versions not used for longer are removed
+    keep_versions: int | None = None  # per package and index: the N newest (PEP 440) stay
+    max_size: int | None = None  # bytes on disk, hard links counted once
+    now: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        """Whether any limit is set."""
+        return (
+            self.older_than is not None
+            or self.keep_versions is not None
+            or self.max_size is not None
+        )
+
+
+@dataclass(frozen=True)
+class _Version:
+    """One cached version of a package: the paths that hold it and the archive it links to."""
+
+    key: str  # the package directory it lives in (per index)
+    package: str
+    version: str
+    paths: tuple[str, ...]
+    archive: str | None
+    last_used: float
+
+
+def _versions(inventory: Inventory) -> list[_Version]:
+    """Every version link in the current wheels and sdists buckets, grouped by package directory."""
+    wheels = inventory.bucket(uv.Kind.WHEELS) + "/"
+    sdists = inventory.bucket(uv.Kind.SDISTS) + "/"
+    found = []
+    for link in inventory.links:
+        if not (link.package and link.version):
+            continue
+        if link.path.startswith(wheels):
+            key = link.path.rpartition("/")[0]
+            paths = (link.path, *link.pointers)
+        elif link.path.startswith(sdists):
+            # `<bucket>/<shard>/.../<name>/<version>/<revision>/<link>`: the version directory.
+            version_dir = link.path.rsplit("/", 2)[0]
+            key = version_dir.rpartition("/")[0]
+            paths = (version_dir,)
+        else:
+            continue
+        found.append(_Version(key, link.package, link.version, paths, link.archive, link.last_used))
+    return found
+
+
+def _version_key(version: str) -> tuple[int, Any]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def apply_policy(
+    inventory: Inventory, base: Plan, policy: Policy, disk_usage: int | None = None
+) -> Plan:
+    """Add what a policy removes to a plan: old versions, surplus versions, LRU until under size.
+
+    `disk_usage` is the cache's size on disk before the plan (needed for `max_size`); archives
+    must have been measured (their `usage`) for size decisions.
+    """
+    if not policy.active:
+        return base
+    items = list(base.items)
+    removed = {item.path for item in items}
+    notes = list(base.notes)
+    versions = [
+        v for v in _versions(inventory) if all(graphs.covering(p, removed) is None for p in v.paths)
+    ]
+
+    def take(version: _Version, reason: Reason) -> None:
+        for path in version.paths:
+            if path not in removed:
+                removed.add(path)
+                items.append(Item(path, ItemKind.ENTRY, reason, version.package, version.version))
+
+    if policy.older_than is not None:
+        cutoff = policy.now - policy.older_than
+        for version in versions:
+            if version.last_used and version.last_used < cutoff:
+                take(version, Reason.OLDER_THAN)
+    if policy.keep_versions is not None:
+        groups: dict[str, list[_Version]] = {}
+        for version in versions:
+            groups.setdefault(version.key, []).append(version)
+        for group in groups.values():
+            ordered = sorted(group, key=lambda v: _version_key(v.version), reverse=True)
+            # Versions of the same number (several wheels of one release) count once.
+            kept: list[str] = []
+            for version in ordered:
+                if version.version in kept:
+                    continue
+                if len(kept) < policy.keep_versions:
+                    kept.append(version.version)
+            for version in ordered:
+                if version.version not in kept:
+                    take(version, Reason.SURPLUS_VERSION)
+    graph = graphs.build(inventory)
+    items = [i for i in items if i.kind is not ItemKind.ARCHIVE]
+    items.extend(_archive_items(inventory, graph, removed))
+    if policy.max_size is not None:
+        if disk_usage is None:
+            raise ValueError("max_size needs the cache's disk usage")
+        items, note = _evict(inventory, graph, items, versions, policy.max_size, disk_usage)
+        if note:
+            notes.append(note)
+    return _finish(items, notes, [*base.selectors, *_policy_selectors(policy)])
+
+
+def _freed(inventory: Inventory, item: Item) -> int:
+    if item.usage is not None:
+        return item.usage.disk
+    if item.kind is ItemKind.ARCHIVE:
+        archive = inventory.archives.get(item.path.rpartition("/")[2])
+        if archive is not None and archive.usage is not None:
+            return archive.usage.disk
+    return 0
+
+
+def _evict(
+    inventory: Inventory,
+    graph: graphs.Graph,
+    items: list[Item],
+    versions: list[_Version],
+    budget: int,
+    disk_usage: int,
+) -> tuple[list[Item], str | None]:
+    """Evict least recently used versions until the cache fits, preferring those that free disk."""
+    removed = {item.path for item in items}
+    usage = disk_usage - sum(_freed(inventory, item) for item in items)
+    if usage <= budget:
+        return items, None
+    candidates = [v for v in versions if all(graphs.covering(p, removed) is None for p in v.paths)]
+
+    def frees(version: _Version) -> int:
+        archive = inventory.archives.get(version.archive or "")
+        return archive.usage.disk if archive is not None and archive.usage is not None else 0
+
+    # What frees disk goes first, oldest first; what frees nothing (hard-linked into live venvs)
+    # only if the budget still is not met, and then it is said.
+    candidates.sort(key=lambda v: (frees(v) == 0, v.last_used))
+    for version in candidates:
+        if usage <= budget:
+            break
+        before = {i.path for i in items}
+        for path in version.paths:
+            removed.add(path)
+            items.append(
+                Item(path, ItemKind.ENTRY, Reason.OVER_SIZE, version.package, version.version)
+            )
+        for archive_item in _archive_items(inventory, graph, removed):
+            if archive_item.path not in before:
+                items.append(archive_item)
+                removed.add(archive_item.path)
+                usage -= _freed(inventory, archive_item)
+    if usage > budget:
+        return items, (
+            f"the size budget cannot be met: {usage:,} bytes on disk remain after every eviction"
+            " (the rest is in use, or hard-linked into virtual environments)"
+        )
+    return items, None
+
+
+def _policy_selectors(policy: Policy) -> list[str]:
+    selectors = []
+    if policy.older_than is not None:
+        selectors.append(f"older than {policy.older_than:g}s")
+    if policy.keep_versions is not None:
+        selectors.append(f"keep {policy.keep_versions} versions")
+    if policy.max_size is not None:
+        selectors.append(f"max size {policy.max_size} bytes")
+    return selectors

@@ -16,6 +16,7 @@ import errno
 import math
 import os
 import secrets
+import signal
 import stat
 import sys
 import threading
@@ -38,6 +39,8 @@ DEFAULT_WORKERS = 16
 BATCH_ENTRIES = 1024
 RETRIES = 6
 FIRST_BACKOFF = 0.01
+# Crash-safety tests set it to N: the process SIGKILLs itself right after its N-th mutation.
+KILL_AFTER_VARIABLE = "JANITOR_TEST_KILL_AFTER"
 
 _O_DIR = (
     os.O_RDONLY
@@ -55,7 +58,7 @@ _GONE = (FileNotFoundError, NotADirectoryError)
 
 def long_path(path: str, platform: str = sys.platform) -> str:
     """On Windows, the `\\\\?\\` form of an absolute path, which lifts the 260-character limit."""
-    if platform != "win32" or path.startswith("\\\\?\\"):
+    if platform != "win32" or path.startswith(("\\\\?\\", "\\\\.\\")):
         return path
     if path.startswith("\\\\"):
         return "\\\\?\\UNC\\" + path[2:]
@@ -110,6 +113,37 @@ class Ops:
     def sleep(self, seconds: float) -> None:
         """Wait before a retry."""
         time.sleep(seconds)
+
+
+class _KillAfter(Ops):
+    """Ops that kill their own process after the N-th rename, unlink or rmdir (tests only)."""
+
+    def __init__(self, mutations: int) -> None:
+        self._left = mutations
+        self._lock = threading.Lock()
+
+    def _mutated(self) -> None:
+        with self._lock:
+            self._left -= 1
+            if self._left == 0:
+                os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    def rename(self, src: str, dst: str) -> None:
+        super().rename(src, dst)
+        self._mutated()
+
+    def unlink(self, path: str, name: str, dir_fd: int | None) -> None:
+        super().unlink(path, name, dir_fd)
+        self._mutated()
+
+    def rmdir(self, path: str) -> None:
+        super().rmdir(path)
+        self._mutated()
+
+
+def _default_ops() -> Ops:
+    after = os.environ.get(KILL_AFTER_VARIABLE, "")
+    return _KillAfter(int(after)) if after.isdigit() and int(after) > 0 else Ops()
 
 
 @dataclass(frozen=True)
@@ -254,11 +288,12 @@ class Engine:
         self.root = root
         self.trash = root / uv.TRASH_DIR
         self.workers = max(1, workers)
-        self.ops = ops or Ops()
+        self.ops = ops or _default_ops()
         self.reporter = reporter
         self._lock = threading.Lock()
-        # (device, inode) -> links of it removed so far, for files with several hard links.
-        self._seen_links: dict[tuple[int, int], int] = {}
+        # (device, inode) -> (link count first seen, links of it removed so far), for files with
+        # several hard links.
+        self._seen_links: dict[tuple[int, int], tuple[int, int]] = {}
         self._token = secrets.token_hex(4)
         self._seq = 0
         self._renamed: set[str] = set()  # plan items moved into the trash
@@ -483,18 +518,18 @@ class Engine:
         is_dir_link = stat.S_ISDIR(st.st_mode)  # a junction or directory symlink on Windows
         freed = 0
         if not stat.S_ISLNK(st.st_mode) and not is_dir_link:
-            if st.st_nlink <= 1:
+            key = (st.st_dev, st.st_ino)
+            if st.st_nlink <= 1 and key not in self._seen_links:
                 freed = _blocks(st)
             else:
-                # Freed only when this run removes the inode's last link.
-                key = (st.st_dev, st.st_ino)
+                # Freed only when this run removes the inode's last link. The count to reach is
+                # the first one seen: later stats see it lowered by this run's own unlinks.
                 with self._lock:
-                    seen = self._seen_links.get(key, 0) + 1
-                    if seen >= st.st_nlink:
-                        self._seen_links.pop(key, None)
+                    links, seen = self._seen_links.pop(key, (st.st_nlink, 0))
+                    if seen + 1 >= links:
                         freed = _blocks(st)
                     else:
-                        self._seen_links[key] = seen
+                        self._seen_links[key] = (links, seen + 1)
 
         def unlink() -> None:
             if is_dir_link:
@@ -562,13 +597,16 @@ class Engine:
         error = self._retry(lambda: self.ops.rmdir(node.path), node.path, None)
         if error is not None:
             self._fail(node, node.path, error)
+        else:
+            with self._lock:
+                node.tree.dirs += 1
 
     def _retry(self, action: Callable[[], None], path: str, parent: str | None) -> OSError | None:
         """Run an action; fix permissions once, wait out transient errors; None when done."""
         delay = FIRST_BACKOFF
         fixed = False
         last: OSError | None = None
-        for _attempt in range(RETRIES):
+        for attempt in range(RETRIES):
             try:
                 action()
                 return None
@@ -593,8 +631,9 @@ class Engine:
                 last = err
                 if not _is_transient(err):
                     return err
-            self.ops.sleep(delay)
-            delay *= 2
+            if attempt + 1 < RETRIES:  # no wait after the last attempt
+                self.ops.sleep(delay)
+                delay *= 2
         return last
 
     def _grant(self, path: str, bits: int) -> bool:

@@ -57,7 +57,8 @@ async def append_run(record: Mapping[str, Any], path: Path | None = None) -> Pat
         end = await log.seek(0, os.SEEK_END)
         if end > 0:
             await log.seek(end - 1)
-            # A run killed mid-write leaves a line without its newline; start a fresh one.
+            # A run killed mid-write leaves a line without its newline; start a fresh one. (Seeing
+            # another append half-copied only costs a blank line, which readers skip.)
             if await log.read(1) != b"\n":
                 line = b"\n" + line
         view = memoryview(line)

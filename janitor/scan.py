@@ -286,10 +286,11 @@ def _metadata_name(directory: str) -> str | None:
     return uv.metadata_name(data) if data else None
 
 
-def measure(path: str) -> Usage:
+def measure(path: str, du: bool = False) -> Usage:
     """Files, directories and bytes of a tree, never following links.
 
-    `disk` counts a file's blocks when all its hard links are inside the tree.
+    `disk` counts a file's blocks when all its hard links are inside the tree (what deleting the
+    tree frees), or with `du`, once per inode as `du` does (what the tree occupies).
     """
     files = dirs = size = disk = 0
     shared: dict[tuple[int, int], int] = {}
@@ -319,6 +320,11 @@ def measure(path: str) -> Usage:
                         size += st.st_size
                     if st.st_nlink <= 1:
                         disk += _blocks(st)
+                    elif du:
+                        key = (st.st_dev, st.st_ino)
+                        if key not in shared:
+                            shared[key] = 1
+                            disk += _blocks(st)
                     else:
                         key = (st.st_dev, st.st_ino)
                         seen = shared.get(key, 0) + 1

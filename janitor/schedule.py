@@ -27,7 +27,7 @@ from typing import Any, TypeAlias
 
 import platformdirs
 
-from janitor.errors import JanitorError
+from janitor.errors import EXIT_BUSY, JanitorError
 
 APP_NAME = "janitor"
 JOB_NAME = "janitor-sweep"
@@ -41,8 +41,6 @@ CRON_MARKER = f"# {JOB_NAME}"
 DESCRIPTION = "Clean uv's package cache (janitor sweep)"
 # A scheduled run never waits for a busy cache and prints only errors.
 SWEEP_PREFIX = ("sweep", "--wait", "0", "--quiet")
-# `janitor sweep` exits 3 when it yields to a process holding the cache: not a failure.
-EXIT_BUSY = 3
 TASK_NAMESPACE = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 _COMMAND_TIMEOUT = 60
 
@@ -288,7 +286,8 @@ def systemd_service(job: Job) -> str:
         "Nice=19\n"
         "IOSchedulingClass=idle\n"
         "CPUSchedulingPolicy=idle\n"
-        f"# Exit status {EXIT_BUSY}: the cache was busy, so the sweep yielded until the next run.\n"
+        f"# Exit status {EXIT_BUSY}: the cache was busy and the sweep yielded; the next run\n"
+        "# tries again, so it is not a failure.\n"
         f"SuccessExitStatus={EXIT_BUSY}\n"
     )
 
@@ -387,6 +386,9 @@ def _is_janitor_line(line: str) -> bool:
 
 def cron_line(job: Job, host: Host) -> str:
     """janitor's crontab line: the schedule, the niced command, then the marker comment."""
+    if any("\\%" in arg for arg in job.argv):
+        # cron offers no way to write a backslash followed by a literal percent sign.
+        raise ScheduleError("cron cannot run an argument that contains a backslash before a %")
     prefix: list[str] = []
     if host.nice:
         prefix += [host.nice, "-n", "19"]
