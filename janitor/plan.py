@@ -381,8 +381,12 @@ def apply_policy(
                 if version.version not in kept:
                     take(version, Reason.SURPLUS_VERSION)
     graph = graphs.build(inventory)
-    items = [i for i in items if i.kind is not ItemKind.ARCHIVE]
-    items.extend(_archive_items(inventory, graph, removed))
+    # Archives whose last link the policy removes (what was dead already is the base plan's call).
+    items.extend(
+        archive
+        for archive in _archive_items(inventory, graph, removed)
+        if archive.requires and archive.path not in removed
+    )
     if policy.max_size is not None:
         if disk_usage is None:
             raise ValueError("max_size needs the cache's disk usage")
@@ -434,7 +438,7 @@ def _evict(
                 Item(path, ItemKind.ENTRY, Reason.OVER_SIZE, version.package, version.version)
             )
         for archive_item in _archive_items(inventory, graph, removed):
-            if archive_item.path not in before:
+            if archive_item.requires and archive_item.path not in before:
                 items.append(archive_item)
                 removed.add(archive_item.path)
                 usage -= _freed(inventory, archive_item)

@@ -88,12 +88,12 @@ def read_small(path: str, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def _times(entry: os.DirEntry[str]) -> float:
+def _times(entry: os.DirEntry[str], access: bool = True) -> float:
     try:
         st = entry.stat(follow_symlinks=False)
     except OSError:
         return 0.0
-    return max(st.st_atime, st.st_mtime)
+    return max(st.st_atime, st.st_mtime) if access else st.st_mtime
 
 
 def _walk_bucket_tree(
@@ -159,8 +159,11 @@ def _walk_bucket_tree(
             )
             last_used = 0.0
             if options.times:
+                # A link's own access time is refreshed by reading it (janitor does, above), so
+                # it counts by its modification time; pointer files by both (uv reads them).
                 last_used = max(
-                    [_times(entry)] + [_times(files[p.rsplit("/", 1)[-1]]) for p in pointers]
+                    [_times(entry, access=False)]
+                    + [_times(files[p.rsplit("/", 1)[-1]]) for p in pointers]
                 )
             parsed_name = uv.parse_wheel_entry(
                 entry.name, parent if kind is uv.Kind.WHEELS or kind is None else None
