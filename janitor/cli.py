@@ -496,9 +496,11 @@ def schedule_install(
     ] = None,
 ) -> None:
     """Install (or replace) the scheduled sweep; idempotent."""
-    job = schedules.Job(
-        every, schedules.sweep_command(schedules.janitor_command(), sweep_args or [])
-    )
+    args = list(sweep_args or [])
+    if "--cache-dir" not in args:
+        # A timer does not see the shell's UV_CACHE_DIR: fix the cache found now.
+        args += ["--cache-dir", str(locate.locate(None).path)]
+    job = schedules.Job(every, schedules.sweep_command(schedules.janitor_command(), args))
     steps = schedules.plan_install(job, schedules.detect_host())
     _apply_schedule(steps, dry_run)
 

@@ -195,3 +195,12 @@ def test_python_dash_m_and_console_script_run(uv_cache: UvCache) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("Would remove")
+
+
+def test_schedule_install_dry_run_names_the_sweep_and_cache(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["schedule", "install", "--every", "weekly", "--dry-run", "--", "--older-than", "30d"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sweep --wait 0 --quiet --older-than 30d --cache-dir" in result.stdout
+    assert str(Path(os.environ["XDG_CACHE_HOME"]) / "uv") in result.stdout
