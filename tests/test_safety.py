@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -21,7 +22,7 @@ from tests.uvfactory import UvCache, new_archive_id, snapshot
 runner = CliRunner()
 
 
-def janitor(*args: str) -> dict[str, object] | str:
+def janitor(*args: str) -> Any:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout) if "--json" in args else result.output
@@ -125,15 +126,13 @@ def test_windows_link_files_keep_their_archives_and_go_with_their_package(
     link = write_windows_link(uv_cache, "winpkg", dangling)
 
     report = janitor("sweep", "--cache-dir", str(uv_cache.root), "--json")
-    removed = {e["path"] for e in report["removals"]}  # type: ignore[index]
+    removed = {e["path"] for e in report["removals"]}
     assert f"{archive}/{dangling}" not in removed
     assert (uv_cache.root / archive / dangling).is_dir()
 
     why = janitor("why", dangling, "--cache-dir", str(uv_cache.root), "--json")
-    assert [r["path"] for r in why["referenced_by"]] == [  # type: ignore[index]
-        link.relative_to(uv_cache.root).as_posix()
-    ]
-    assert why["referenced_by"][0]["windows_link_file"] is True  # type: ignore[index]
+    assert [r["path"] for r in why["referenced_by"]] == [link.relative_to(uv_cache.root).as_posix()]
+    assert why["referenced_by"][0]["windows_link_file"] is True
 
     janitor("sweep", "--package", "winpkg", "--cache-dir", str(uv_cache.root))
     assert not link.exists()
