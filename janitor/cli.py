@@ -419,7 +419,8 @@ def report(cache_dir: CacheDirOption = None, json_output: JsonOption = False) ->
 
     biggest = sorted(result.packages, key=lambda row: -row.bytes)[:10]
     chart = bar_chart([(f"{row.name} {row.version}", row.bytes) for row in biggest])
-    for line in render.report_lines(result, chart):
+    runs = [r for r in runlog.read_runs(limit=20) if r.get("cache_dir") == str(root)][-5:]
+    for line in render.report_lines(result, chart, runs):
         typer.echo(line)
 
 

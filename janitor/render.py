@@ -199,7 +199,25 @@ def build_report(inventory: Inventory, buckets: Mapping[str, Usage], reclaim: Pl
     return Report(str(inventory.root), buckets, packages, reclaim, tuple(environments))
 
 
-def report_lines(report: Report, chart: list[str] | None = None) -> list[str]:
+def runs_lines(runs: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The last sweeps from the run log, newest last."""
+    lines = []
+    for run in runs:
+        totals = run.get("totals") or {}
+        what = ", ".join(
+            f"{k}={v}" for k, v in (run.get("policy") or {}).items() if v not in (None, [])
+        )
+        lines.append(
+            f"  {run.get('time', '?')}  exit {run.get('exit_code', '?')}  "
+            f"{totals.get('files', 0) or 0:,} files, {format_size(totals.get('bytes', 0) or 0)}"
+            f"  in {run.get('duration_seconds', 0)}s  {what or 'prune'}"
+        )
+    return lines
+
+
+def report_lines(
+    report: Report, chart: list[str] | None = None, runs: Iterable[Mapping[str, Any]] = ()
+) -> list[str]:
     """`janitor report` as text."""
     lines = [
         f"Cache: {report.cache_dir}",
@@ -216,6 +234,9 @@ def report_lines(report: Report, chart: list[str] | None = None) -> list[str]:
         lines.append(f"  {row.name} {row.version:<16} {format_size(row.bytes):>10}")
     lines += ["", f"Cached environments ({len(report.environments)}):"]
     lines += [f"  {path}: {detail or 'unknown'}" for path, detail in report.environments]
+    run_lines = runs_lines(runs)
+    if run_lines:
+        lines += ["", "Last sweeps:", *run_lines]
     plan = report.reclaimable
     lines += [
         "",

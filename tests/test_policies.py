@@ -178,3 +178,12 @@ def test_every_sweep_appends_to_the_run_log(uv_cache: UvCache) -> None:
     assert runs[-1]["policy"]["packages"] == ["alpha"]
     assert runs[-2]["totals"]["files"] > 0
     assert runs[-1]["exit_code"] == 0
+
+
+def test_report_shows_the_last_runs(uv_cache: UvCache) -> None:
+    runner.invoke(app, ["sweep", "--cache-dir", str(uv_cache.root), "--keep-versions", "1"])
+    result = runner.invoke(app, ["report", "--cache-dir", str(uv_cache.root)])
+    assert result.exit_code == 0, result.output
+    assert "Last sweeps:" in result.stdout
+    assert "keep_versions=1" in result.stdout
+    assert "Biggest packages:" in result.stdout
