@@ -119,6 +119,7 @@ class Inventory:
     entries: tuple[Entry, ...] = ()
     revisions: tuple[Revision, ...] = ()
     environments: tuple[Environment, ...] = ()
+    builds: tuple[str, ...] = ()  # entries of the builds bucket: temporary build environments
     wheel_dirs: tuple[str, ...] = ()  # directories directly in the wheels bucket
     built_revisions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dir, unzipped children)
     notes: tuple[str, ...] = ()  # what was kept because it could not be read or parsed

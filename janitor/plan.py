@@ -28,6 +28,7 @@ class Reason(str, enum.Enum):
     TEMPORARY = "temporary directory"
     UNKNOWN = "not part of uv's cache layout"
     ENVIRONMENT = "cached environment"
+    BUILD_ENVIRONMENT = "temporary build environment"
     UNZIPPED = "unzipped wheel (--ci)"
     PACKAGE = "entry of a requested package"
     FLAT_INDEX = "flat index (may list any package)"
@@ -209,6 +210,9 @@ def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
             detail=_environment_detail(inventory, env.archives),
         )
         for env in inventory.environments
+    )
+    items.extend(
+        Item(path, ItemKind.ENVIRONMENT, Reason.BUILD_ENVIRONMENT) for path in inventory.builds
     )
     if ci:
         items.extend(Item(path, ItemKind.ENTRY, Reason.UNZIPPED) for path in inventory.wheel_dirs)

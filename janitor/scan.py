@@ -519,6 +519,7 @@ async def scan(
     environments: list[Environment] = []
     trash: list[str] = []
     wheel_dirs: list[str] = []
+    builds: list[str] = []
 
     async def walk(bucket: str, kind: uv.Kind | None) -> None:
         children = await run(_list_dir, os.path.join(root_str, bucket))
@@ -553,6 +554,10 @@ async def scan(
         for name, _is_dir, _is_link in await run(_list_dir, os.path.join(root_str, bucket)):
             environments.append(Environment(f"{bucket}/{name}"))
 
+    async def builds_task(bucket: str) -> None:
+        listing = await run(_list_dir, os.path.join(root_str, bucket))
+        builds.extend(f"{bucket}/{name}" for name, _d, _l in listing)
+
     async def trash_task() -> None:
         listing = await run(_list_dir, os.path.join(root_str, uv.TRASH_DIR))
         trash.extend(f"{uv.TRASH_DIR}/{name}" for name, _d, _l in listing)
@@ -578,6 +583,8 @@ async def scan(
             group.start_soon(archives_task, buckets[uv.Kind.ARCHIVE])
         if buckets[uv.Kind.ENVIRONMENTS] in dirs:
             group.start_soon(environments_task, buckets[uv.Kind.ENVIRONMENTS])
+        if buckets[uv.Kind.BUILDS] in dirs:
+            group.start_soon(builds_task, buckets[uv.Kind.BUILDS])
         if uv.TRASH_DIR in dirs:
             group.start_soon(trash_task)
 
@@ -605,6 +612,7 @@ async def scan(
             sorted((r for part in found for r in part.revisions), key=lambda r: r.path)
         ),
         environments=envs,
+        builds=tuple(sorted(builds)),
         wheel_dirs=tuple(sorted(wheel_dirs)),
         built_revisions=tuple(sorted(b for part in found for b in part.built)),
         notes=tuple(sorted(n for part in found for n in part.notes)),

@@ -33,6 +33,10 @@ def removed_archives(log: str, archive_bucket: str) -> set[str]:
 
 
 def test_sweep_leaves_the_tree_uv_cache_prune_leaves(uv_cache: UvCache, tmp_path: Path) -> None:
+    builds = uv_cache.root / uv_cache.buckets[Kind.BUILDS]
+    (builds / ".tmpBuildEnv" / "bin").mkdir(parents=True)
+    (builds / ".tmpBuildEnv" / "bin" / "python").symlink_to("/usr/bin/python3")
+    (builds / "stray-file").write_text("x")
     twin = tmp_path / "twin"
     copy_cache(uv_cache.root, twin)
     assert snapshot(uv_cache.root) == snapshot(twin)
@@ -48,6 +52,7 @@ def test_sweep_leaves_the_tree_uv_cache_prune_leaves(uv_cache: UvCache, tmp_path
         assert f"{archive}/{archive_id}" in removed
     assert str(uv_cache.superseded_revision) in removed
     assert {str(p) for p in uv_cache.stale_paths} <= removed
+    assert f"{uv_cache.buckets[Kind.BUILDS]}/.tmpBuildEnv" in removed
 
 
 def test_sweep_ci_leaves_the_tree_uv_cache_prune_ci_leaves(
