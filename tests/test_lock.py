@@ -72,6 +72,7 @@ def test_busy_cache_exits_3_and_changes_nothing(uv_cache: UvCache) -> None:
         quick = janitor("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root))
         waited = janitor("sweep", "--wait", "0.5", "--cache-dir", str(uv_cache.root))
         package = janitor("sweep", "-p", "beta", "--wait", "0", "--cache-dir", str(uv_cache.root))
+        scheduled = janitor("sweep", "--wait", "0", "--quiet", "--cache-dir", str(uv_cache.root))
     assert quick.returncode == EXIT_BUSY, quick.stderr
     assert quick.stderr.strip().splitlines() == [
         f"error: The cache at {uv_cache.root} is in use by another uv process "
@@ -80,6 +81,8 @@ def test_busy_cache_exits_3_and_changes_nothing(uv_cache: UvCache) -> None:
     assert waited.returncode == EXIT_BUSY
     assert waited.stderr.startswith("Cache is currently in-use, waiting for other uv processes")
     assert package.returncode == EXIT_BUSY
+    # What a timer runs: yields to uv quietly, to try again next time.
+    assert (scheduled.returncode, scheduled.stderr, scheduled.stdout) == (EXIT_BUSY, "", "")
     assert snapshot(uv_cache.root) == before
 
 
