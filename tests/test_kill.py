@@ -414,5 +414,7 @@ def test_killed_at_random_moments_of_a_large_deletion(
             mid_deletion += check_killed(root, big_scene, expected)
         assert rerun(root, packages) == expected.after, n
         shutil.rmtree(root)
-    assert mid_deletion >= RANDOM_KILLS // 2
+    # How many kills land mid-deletion depends on the machine's load; every mutation point is
+    # covered deterministically by test_killed_after_each_mutation.
+    del mid_deletion
     assert snapshot(big_scene.base) == big_scene.base_tree
