@@ -48,13 +48,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gencache import GENERATOR_VERSION, expected_after_prune, listing
+
 HERE = Path(__file__).resolve().parent
 GENCACHE = HERE / "gencache.py"
 SLOWFS_C = HERE / "slowfs.c"
 SLOWFS_PY = HERE / "slowfs.py"
 RESULTS = HERE / "results"
 DEFAULT_WORKDIR = Path("/tmp/janitor-bench")
-GENERATOR_VERSION = 1  # must match gencache.GENERATOR_VERSION for a cache to be reused
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
 ARG_BYTES = 512 * 1024  # stay well below ARG_MAX for `rm -rf PATHS...`
 
@@ -119,37 +120,6 @@ def ensure_cache(workdir: Path, files: int, seed: int, jobs: int | None) -> tupl
     if subprocess.run(cmd, check=False).returncode != 0 or not manifest.is_file():
         raise BenchError("gencache.py failed")
     return cache, manifest
-
-
-def listing(root: Path) -> set[str]:
-    """Every entry under `root` as `type path [-> target]`, symlinks not followed."""
-    out: set[str] = set()
-    base = len(str(root)) + 1
-    stack = [str(root)]
-    while stack:
-        with os.scandir(stack.pop()) as it:
-            for entry in it:
-                rel = entry.path[base:]
-                if entry.is_symlink():
-                    out.add(f"l {rel} -> {os.readlink(entry.path)}")
-                elif entry.is_dir(follow_symlinks=False):
-                    out.add(f"d {rel}")
-                    stack.append(entry.path)
-                else:
-                    out.add(f"f {rel}")
-    return out
-
-
-def expected_after_prune(pristine: set[str], removed: Sequence[str]) -> set[str]:
-    gone = tuple(removed)
-    prefixes = tuple(f"{p}/" for p in gone)
-    keep: set[str] = set()
-    for line in pristine:
-        rel = line[2:].split(" -> ", 1)[0]
-        if rel in gone or rel.startswith(prefixes):
-            continue
-        keep.add(line)
-    return keep
 
 
 def digest(entries: set[str]) -> str:
