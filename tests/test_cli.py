@@ -204,3 +204,25 @@ def test_schedule_install_dry_run_names_the_sweep_and_cache(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert "sweep --wait 0 --quiet --older-than 30d --cache-dir" in result.stdout
     assert str(Path(os.environ["XDG_CACHE_HOME"]) / "uv") in result.stdout
+
+
+def test_unreadable_and_read_only_trees_are_removed(uv_cache: UvCache) -> None:
+    """Permission bits a cache can end up with do not stop a sweep (root or not)."""
+    stale = uv_cache.root / "wheels-v5"
+    locked = stale / "locked"
+    (locked / "inner").mkdir(parents=True)
+    (locked / "inner" / "file").write_text("x")
+    (locked / "inner").chmod(0)
+    read_only = stale / "read-only"
+    read_only.mkdir()
+    (read_only / "file").write_text("x")
+    (read_only / "file").chmod(0o444)
+    read_only.chmod(0o555)
+    try:
+        result = runner.invoke(app, ["sweep", "--cache-dir", str(uv_cache.root)])
+    finally:
+        for path in (locked / "inner", read_only):
+            if path.exists():
+                path.chmod(0o755)
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()

@@ -1,0 +1,134 @@
+"""janitor beside real, running uv processes: with the lock nothing breaks; with --force it can."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from janitor.errors import EXIT_BUSY
+from janitor.layout.uv import Kind
+from tests.test_lock import lock_is_held
+from tests.uvfactory import PYTHON, UV_BIN, UvCache, make_wheel, run_uv, uv_env
+
+
+def janitor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "janitor", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def uv_process(cache: Path, *args: str) -> subprocess.Popen[str]:
+    argv = [str(UV_BIN), "--cache-dir", str(cache), *args]
+    home = cache.parent / "uv-cwd"
+    home.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        argv,
+        env=uv_env(cache, argv),
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_installs_succeed_while_janitor_sweeps_in_a_loop(uv_cache: UvCache, tmp_path: Path) -> None:
+    """Every install from the same cache succeeds while sweeps remove what it uses."""
+    venv = tmp_path / "venv"
+    run_uv("venv", str(venv), "--python", PYTHON, cache_dir=uv_cache.root)
+    install = [
+        "pip", "install", "--reinstall", "--no-index", "--find-links", str(uv_cache.find_links),
+        "--python", str(venv), "alpha==2.0", "beta==1.0", "gamma==1.0",
+    ]  # fmt: skip
+    sweeps = [["--package", "alpha"], [], ["--package", "beta", "--package", "gamma"]]
+    installs: list[subprocess.Popen[str]] = []
+    results = []
+    for round_ in range(6):
+        installs.append(uv_process(uv_cache.root, *install))
+        sweep = janitor(
+            "sweep", "--wait", "60", "--cache-dir", str(uv_cache.root), *sweeps[round_ % 3]
+        )
+        results.append(sweep)
+    outcomes = [(p.wait(timeout=120), p.communicate()) for p in installs]
+    for sweep in results:
+        assert sweep.returncode == 0, sweep.stderr
+    for code, (_out, err) in outcomes:
+        assert code == 0, err
+    check = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import alpha, beta, gamma; print(alpha.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.strip() == "2.0"
+
+
+@contextmanager
+def slow_tool(cache: UvCache, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A cached tool environment in use: the tool imports a module 2 seconds after starting."""
+    links = tmp_path / "lazy-links"
+    links.mkdir()
+    make_wheel(
+        links,
+        "lazy",
+        "1.0",
+        files={
+            "lazy/late.py": "MESSAGE = 'late import worked'\n",
+            "lazy/main.py": (
+                "import sys, time\n"
+                "def main():\n"
+                "    print('started', flush=True)\n"
+                "    time.sleep(2)\n"
+                "    from lazy import late\n"
+                "    print(late.MESSAGE)\n"
+            ),
+        },
+        console_scripts={"lazy": "lazy.main:main"},
+    )
+    process = uv_process(
+        cache.root, "tool", "run", "--no-index", "--find-links", str(links),
+        "--python", PYTHON, "--from", "lazy", "lazy",
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "started"
+        assert lock_is_held(cache.root)
+        yield process
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def test_the_lock_keeps_a_running_tool_intact(uv_cache: UvCache, tmp_path: Path) -> None:
+    with slow_tool(uv_cache, tmp_path) as tool:
+        sweep = janitor("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root))
+        out, err = tool.communicate(timeout=60)
+    assert sweep.returncode == EXIT_BUSY
+    assert tool.returncode == 0, err
+    assert "late import worked" in out
+
+
+def test_force_breaks_a_running_tool(uv_cache: UvCache, tmp_path: Path) -> None:
+    """What the README warns about: --force deletes the environment a running uv is using."""
+    with slow_tool(uv_cache, tmp_path) as tool:
+        started = time.monotonic()
+        sweep = janitor("sweep", "--force", "--cache-dir", str(uv_cache.root))
+        assert time.monotonic() - started < 2, "the sweep must finish while the tool sleeps"
+        out, err = tool.communicate(timeout=60)
+    assert sweep.returncode == 0, sweep.stderr
+    assert tool.returncode != 0
+    assert "late import worked" not in out
+    assert "ModuleNotFoundError" in err or "ImportError" in err, err
+    assert not any((uv_cache.root / uv_cache.buckets[Kind.ENVIRONMENTS]).iterdir())
