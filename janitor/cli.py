@@ -241,7 +241,7 @@ def sweep(
         int | None,
         typer.Option(
             "--workers",
-            help=f"Parallel deletion workers [default: {DEFAULT_WORKERS}].",
+            help="Parallel deletion workers [default: tuned while running, up to 64].",
             min=1,
             max=512,
             show_default=False,
@@ -273,7 +273,7 @@ def sweep(
     )
     if wait is None:
         wait = defaults.wait.total_seconds() if defaults.wait is not None else 300.0
-    workers = workers or defaults.workers or DEFAULT_WORKERS
+    workers = workers or defaults.workers or DEFAULT_WORKERS  # None: tuned while running
     root = _open_cache(cache_dir)
     if root is None:
         return
@@ -380,7 +380,7 @@ async def _sweep(
     names: Sequence[str],
     ci: bool,
     policy: plan.Policy,
-    workers: int,
+    workers: int | None,
     show_progress: bool,
 ) -> tuple[plan.Plan, Removal]:
     the_plan = await _plan(root, names, ci, policy, sizes=False)

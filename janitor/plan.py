@@ -251,14 +251,23 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
         for env in inventory.environments
         if env.path in environments
     )
+    # An environment without a link into the archives is what a deletion left half done.
+    items.extend(
+        Item(env.path, ItemKind.ENVIRONMENT, Reason.LEFTOVER)
+        for env in inventory.environments
+        if not env.archives
+    )
     removed = {item.path for item in items}
     graph = graphs.build(inventory)
     by_archive = graphs.packages_by_archive(inventory)
-    # Archives that lose their last link here, and unlinked archives of a requested package.
+    # Archives that lose their last link here, unlinked archives of a requested package, and
+    # unlinked remnants of a deletion left half done.
     items.extend(
         item
         for item in _archive_items(inventory, graph, removed)
-        if item.requires or _holds(by_archive[_archive_id(item.path)], wanted)
+        if item.requires
+        or _holds(by_archive[_archive_id(item.path)], wanted)
+        or _remnant(inventory.archives[_archive_id(item.path)], by_archive[_archive_id(item.path)])
     )
     selectors = [f"package {name}" for name in sorted(wanted)]
     return _finish(items, _notes(inventory, graph), selectors)
@@ -270,6 +279,15 @@ def _archive_id(path: str) -> str:
 
 def _holds(pairs: Iterable[tuple[str, str]], wanted: Collection[str]) -> bool:
     return any(name in wanted for name, _ in pairs)
+
+
+def _remnant(archive: Archive, pairs: Collection[tuple[str, str]]) -> bool:
+    """Whether an unlinked archive is part of one whose deletion was left half done.
+
+    uv writes an archive whole and reaches a venv only through an environment's link, so an
+    unlinked venv, or a directory that holds no package, is no longer anything uv can use.
+    """
+    return not archive.is_link and (archive.venv or not pairs)
 
 
 def _notes(inventory: Inventory, graph: graphs.Graph) -> list[str]:

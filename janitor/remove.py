@@ -34,7 +34,13 @@ from janitor.inventory import Usage
 from janitor.layout import uv
 from janitor.plan import Item, Plan
 
-DEFAULT_WORKERS = 16
+# Without --workers the engine tunes its parallelism while it runs, between these bounds: on a
+# local disk Python threads contend for the interpreter and few workers win; on a slow filesystem
+# (a network share, antivirus) every call waits for the server and many workers hide the latency.
+MAX_WORKERS = 64
+START_WORKERS = 4
+TUNE_INTERVAL = 0.1  # seconds between two adjustments
+DEFAULT_WORKERS = None
 # Entries one thread hop may process before it hands the rest of its subtree to other workers.
 BATCH_ENTRIES = 1024
 RETRIES = 6
@@ -281,13 +287,16 @@ class Engine:
         self,
         root: Path,
         *,
-        workers: int = DEFAULT_WORKERS,
+        workers: int | None = DEFAULT_WORKERS,
         ops: Ops | None = None,
         reporter: Reporter | None = None,
     ) -> None:
         self.root = root
         self.trash = root / uv.TRASH_DIR
-        self.workers = max(1, workers)
+        self.adaptive = workers is None
+        self.workers = MAX_WORKERS if workers is None else max(1, workers)
+        self._entries_done = 0  # directory entries processed, for tuning
+        self.parallelism: list[int] = []  # worker counts the tuner chose, in order
         self.ops = ops or _default_ops()
         self.reporter = reporter
         self._lock = threading.Lock()
@@ -302,7 +311,7 @@ class Engine:
 
     async def run(self, plan: Plan) -> Removal:
         """Carry out a plan: links first, then archives; delete renamed trees in parallel."""
-        limiter = anyio.CapacityLimiter(self.workers)
+        limiter = anyio.CapacityLimiter(START_WORKERS if self.adaptive else self.workers)
         await anyio.to_thread.run_sync(self._make_trash, limiter=limiter)
         outcomes: dict[str, Outcome] = {}
         deferred: list[tuple[Item, str]] = []
@@ -418,10 +427,33 @@ class Engine:
                     if outstanding == 0:
                         send.close()
 
-        async with send, receive, anyio.create_task_group() as group:
-            for _ in range(min(self.workers, max(1, len(trees) * 64))):
-                group.start_soon(worker, receive.clone())
+        async with anyio.create_task_group() as tuning:
+            if self.adaptive:
+                tuning.start_soon(self._tune, limiter)
+            async with send, receive, anyio.create_task_group() as group:
+                for _ in range(min(self.workers, max(1, len(trees) * 64))):
+                    group.start_soon(worker, receive.clone())
+            tuning.cancel_scope.cancel()
         return results
+
+    async def _tune(self, limiter: anyio.CapacityLimiter) -> None:
+        """Hill-climb the number of workers on measured throughput (entries per second)."""
+        direction = 1
+        previous: float | None = None
+        done = self._entries_done
+        started = anyio.current_time()
+        while True:
+            await anyio.sleep(TUNE_INTERVAL)
+            now = anyio.current_time()
+            rate = (self._entries_done - done) / max(now - started, 1e-6)
+            done, started = self._entries_done, now
+            if previous is not None and rate < previous * 0.95:
+                direction = -direction
+            previous = rate
+            tokens = int(limiter.total_tokens)
+            tokens = tokens * 2 if direction > 0 else tokens // 2
+            limiter.total_tokens = min(max(tokens, 1), self.workers)
+            self.parallelism.append(int(limiter.total_tokens))
 
     def _batch(self, node: _Node) -> _Batch:
         """Clear a directory, and its subdirectories while the batch lasts (in a worker thread)."""
@@ -432,6 +464,7 @@ class Engine:
             current = stack.pop()
             children, spent = self._clear(current, batch)
             budget -= spent
+            self._entries_done += spent  # approximate across threads: only steers the tuner
             if children:
                 stack.extend(children)
             else:
@@ -462,11 +495,15 @@ class Engine:
                 return [], 1
         fd, entries = self._list(node)
         children: list[_Node] = []
+        unlink = self.ops.unlink
+        join = os.path.join
+        files = size = disk = 0
         try:
             for entry in entries:
-                path = os.path.join(node.path, entry.name)
+                name = entry.name
+                path = join(node.path, name)
                 try:
-                    if not _is_link_like(entry) and entry.is_dir(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False) and not _is_link_like(entry):
                         children.append(_Node(path, tree, node))
                         continue
                     st = entry.stat(follow_symlinks=False)
@@ -475,12 +512,32 @@ class Engine:
                 except OSError as err:
                     self._fail(node, path, err)
                     continue
-                self._remove_file(node, path, entry.name, fd, st, batch)
+                # The common case, kept short: a regular file with one link, unlinked at once.
+                # Anything else (links, hard-linked files, errors) takes the careful path.
+                failed: OSError | None = None
+                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and not self._seen_links:
+                    try:
+                        unlink(path, name, fd)
+                    except FileNotFoundError:
+                        continue
+                    except OSError as err:
+                        failed = err
+                    else:
+                        files += 1
+                        size += st.st_size
+                        disk += _blocks(st)
+                        continue
+                self._remove_file(node, path, name, fd, st, batch, failed)
         finally:
             if fd is not None:
                 self.ops.close(fd)
         with self._lock:
             node.pending = len(children)
+            tree.files += files
+            tree.bytes += size
+            tree.disk += disk
+        batch.files += files
+        batch.bytes += size
         return children, len(entries) + 1
 
     def _list(self, node: _Node) -> tuple[int | None, list[os.DirEntry[str]]]:
@@ -514,6 +571,7 @@ class Engine:
         fd: int | None,
         st: os.stat_result,
         batch: _Batch,
+        failed: OSError | None = None,
     ) -> None:
         is_dir_link = stat.S_ISDIR(st.st_mode)  # a junction or directory symlink on Windows
         freed = 0
@@ -537,7 +595,7 @@ class Engine:
             else:
                 self.ops.unlink(path, name or os.path.basename(path), fd)
 
-        error = self._retry(unlink, path, os.path.dirname(path))
+        error = self._retry(unlink, path, os.path.dirname(path), failed)
         if error is not None:
             self._fail(node, path, error)
             return
@@ -601,13 +659,25 @@ class Engine:
             with self._lock:
                 node.tree.dirs += 1
 
-    def _retry(self, action: Callable[[], None], path: str, parent: str | None) -> OSError | None:
-        """Run an action; fix permissions once, wait out transient errors; None when done."""
+    def _retry(
+        self,
+        action: Callable[[], None],
+        path: str,
+        parent: str | None,
+        failed: OSError | None = None,
+    ) -> OSError | None:
+        """Run an action; fix permissions once, wait out transient errors; None when done.
+
+        `failed` is the error of a first attempt already made by the caller.
+        """
         delay = FIRST_BACKOFF
         fixed = False
         last: OSError | None = None
         for attempt in range(RETRIES):
             try:
+                if failed is not None:
+                    first, failed = failed, None
+                    raise first
                 action()
                 return None
             except _GONE:
@@ -665,7 +735,7 @@ async def execute(
     root: Path,
     plan: Plan,
     *,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = DEFAULT_WORKERS,
     ops: Ops | None = None,
     reporter: Reporter | None = None,
 ) -> Removal:

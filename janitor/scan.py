@@ -411,18 +411,25 @@ def _list_dir(path: str) -> list[tuple[str, bool, bool]]:
         return []
 
 
-def resolve(root: Path, link_path: str, target: str, windows: bool) -> str | None:
+def resolve(
+    root: Path,
+    link_path: str,
+    target: str,
+    windows: bool,
+    links: dict[str, bool] | None = None,
+) -> str | None:
     """The cache-relative path a link leads to, or None when it leads out of the cache.
 
     Plain relative targets are resolved lexically (every directory a scan walks is a real
-    directory, so `..` is exact); anything else is resolved by the operating system.
+    directory, so `..` is exact) unless a name they add is itself a link; anything else is
+    resolved by the operating system. `links` caches which added paths are links.
     """
     if windows:
         return target
     norm = target.replace("\\", "/")
     if not os.path.isabs(target) and not norm.startswith("/"):
         parts = list(root.parts) + link_path.split("/")[:-1]
-        named = False
+        named = 0
         lexical = True
         for part in norm.split("/"):
             if part in ("", "."):
@@ -434,11 +441,13 @@ def resolve(root: Path, link_path: str, target: str, windows: bool) -> str | Non
                 if len(parts) > 1:
                     parts.pop()
             else:
-                named = True
+                named += 1
                 parts.append(part)
         if lexical:
             root_parts = root.parts
-            if tuple(parts[: len(root_parts)]) == root_parts:
+            if tuple(parts[: len(root_parts)]) == root_parts and not _through_link(
+                parts, named, {} if links is None else links
+            ):
                 return "/".join(parts[len(root_parts) :])
     real = os.path.realpath(root / link_path)
     try:
@@ -447,16 +456,34 @@ def resolve(root: Path, link_path: str, target: str, windows: bool) -> str | Non
         return None
 
 
+def _through_link(parts: list[str], named: int, links: dict[str, bool]) -> bool:
+    """Whether one of the last `named` parts leads through a link (or cannot be checked)."""
+    for end in range(len(parts) - named + 1, len(parts) + 1):
+        path = os.path.join(*parts[:end])
+        if path not in links:
+            try:
+                links[path] = stat.S_ISLNK(os.lstat(path).st_mode)
+            except (FileNotFoundError, NotADirectoryError):
+                links[path] = False
+                return False  # nothing below a missing name exists, links included
+            except OSError:
+                links[path] = True
+        if links[path]:
+            return True
+    return False
+
+
 def _finish_links(
     root: Path, raw: Iterable[_RawLink], archive_bucket: str, archives: dict[str, Archive]
 ) -> list[Link]:
     links = []
+    seen: dict[str, bool] = {}
     for item in raw:
         archive: str | None = None
         if item.target == "":
             state = LinkState.UNREADABLE
         else:
-            where = resolve(root, item.path, item.target, item.windows)
+            where = resolve(root, item.path, item.target, item.windows, seen)
             if where is None:
                 state = LinkState.OUTSIDE
             else:
@@ -590,7 +617,7 @@ async def scan(
 
     archives = {archive.id: archive for archive in archive_list}
     raw_links = [link for part in found for link in part.links]
-    links = _finish_links(root, raw_links, buckets[uv.Kind.ARCHIVE], archives)
+    links = await run(_finish_links, root, raw_links, buckets[uv.Kind.ARCHIVE], archives)
     env_bucket = buckets[uv.Kind.ENVIRONMENTS] + "/"
     by_env: dict[str, list[str]] = {}
     for link in links:
