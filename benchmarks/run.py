@@ -117,7 +117,11 @@ def ensure_cache(workdir: Path, files: int, seed: int, jobs: int | None) -> tupl
     if jobs:
         cmd += ["--jobs", str(jobs)]
     print(f"generating: {shlex.join(cmd)}", flush=True)
-    if subprocess.run(cmd, check=False).returncode != 0 or not manifest.is_file():
+    try:
+        failed = subprocess.run(cmd, check=False).returncode != 0
+    except OSError as exc:
+        raise BenchError(f"cannot run gencache.py: {exc}") from exc
+    if failed or not manifest.is_file():
         raise BenchError("gencache.py failed")
     return cache, manifest
 
@@ -363,19 +367,21 @@ class SlowServer:
     command: list[str]  # without BACKING and MOUNTPOINT
 
 
-def pick_server(workdir: Path, which: str, latency_ms: float, threads: int) -> SlowServer:
+def pick_server(
+    workdir: Path, which: str, latency_ms: float, threads: int, options: str
+) -> SlowServer:
     reasons: list[str] = []
     if which in ("auto", "c"):
         binary, why = build_c_server(workdir)
         if binary is not None:
             cmd = [str(binary), f"--latency-us={round(latency_ms * 1000)}", f"--threads={threads}"]
-            return SlowServer("c", cmd)
+            return SlowServer("c", cmd + (["-o", options] if options else []))
         reasons.append(f"C server: {why}")
     if which in ("auto", "python"):
         why_not = python_server_problem()
         if why_not is None:
             cmd = [sys.executable, str(SLOWFS_PY), f"--latency-ms={latency_ms}"]
-            return SlowServer("python", cmd)
+            return SlowServer("python", cmd + (["-o", options] if options else []))
         reasons.append(f"Python server: {why_not}")
     raise BenchError("no slow filesystem server is usable: " + "; ".join(reasons))
 
@@ -711,6 +717,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="slow fs server: slowfs.c (libfuse3), slowfs.py (fusepy); auto prefers C",
     )
     parser.add_argument("--fuse-threads", type=int, default=64, help="C server worker threads")
+    parser.add_argument(
+        "--fuse-options",
+        default="",
+        help="extra mount options for the slow fs, e.g. entry_timeout=0,attr_timeout=0",
+    )
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--json", type=Path, default=None, help="results file")
@@ -763,7 +774,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             problem = slow_fs_problem()
             if problem is not None:
                 raise BenchError(f"--fs slow: {problem}")
-            server = pick_server(workdir, args.fuse, args.latency_ms, args.fuse_threads)
+            server = pick_server(
+                workdir, args.fuse, args.latency_ms, args.fuse_threads, args.fuse_options
+            )
             bench.server = server
             _backing, mnt = bench.slow_dirs()
             if is_mounted(mnt):
@@ -806,6 +819,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if fs == "slow" and server is not None:
             described[fs] += f"; {server.kind} FUSE server, {args.latency_ms:g} ms per operation"
+            if args.fuse_options:
+                described[fs] += f", -o {args.fuse_options}"
     print_table(rows, header, described)
     if any(r.rss_source == "wait4" for r in bench.runs):
         print("  note: no /usr/bin/time: peak RSS figures include the runner's own RSS")
@@ -817,7 +832,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "filesystems": fss,
         "slow_fs": None
         if server is None
-        else {"server": server.kind, "latency_ms": args.latency_ms, "command": server.command},
+        else {
+            "server": server.kind,
+            "latency_ms": args.latency_ms,
+            "options": args.fuse_options,
+            "command": server.command,
+        },
         "page_cache_dropped": bench.drop and all(bench.dropped),
         "caches": {
             fs: {k: v for k, v in w.manifest.items() if k != "prune_removes"}

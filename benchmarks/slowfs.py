@@ -227,7 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=1.0)
     parser.add_argument("--data-latency", action="store_true", help="delay reads and writes too")
     parser.add_argument("--debug", action="store_true")
+    parser.add_argument(
+        "-o", dest="options", default="", help="more FUSE mount options: opt[=value],..."
+    )
     args = parser.parse_args(argv)
+    extra: dict[str, str | bool] = {}
+    for item in filter(None, args.options.split(",")):
+        key, sep, value = item.partition("=")
+        extra[key] = value if sep else True
     try:
         from fuse import FUSE
     except (ImportError, OSError) as exc:
@@ -244,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         hard_remove=True,
         fsname="slowfs",
         subtype="slowfs",
+        **extra,
     )
     return 0
 
