@@ -358,6 +358,7 @@ async def _plan(
     options = scan.ScanOptions(
         sizes=policy.max_size is not None,
         times=policy.older_than is not None or policy.max_size is not None,
+        stale=bool(names),
     )
     inventory = await scan.scan(root, options)
     the_plan = plan.packages(inventory, names) if names else plan.prune(inventory, ci=ci)
@@ -402,7 +403,7 @@ def report(cache_dir: CacheDirOption = None, json_output: JsonOption = False) ->
         return
 
     async def work() -> render.Report:
-        inventory = await scan.scan(root, scan.ScanOptions(sizes=True))
+        inventory = await scan.scan(root, scan.ScanOptions(sizes=True, stale=False))
         buckets = [top.name for top in inventory.top if top.is_dir]
         measured = await scan.measure_paths(root, buckets)
         reclaim = plan.prune(inventory)

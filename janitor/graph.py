@@ -27,6 +27,15 @@ def covering(path: str, removed: Collection[str]) -> str | None:
     return None
 
 
+def holder(link: Link, removed: Collection[str]) -> str | None:
+    """The removed path that holds a link, or another link its way leads through, if any."""
+    for path in (link.path, *link.via):
+        found = covering(path, removed)
+        if found is not None:
+            return found
+    return None
+
+
 @dataclass(frozen=True)
 class Graph:
     """Archive id -> the links that reach it, plus the links whose target is unknown."""
@@ -37,7 +46,7 @@ class Graph:
     def survivors(self, archive: str, removed: Collection[str]) -> tuple[Link, ...]:
         """The links to `archive` that are not inside a removed path."""
         return tuple(
-            link for link in self.referrers.get(archive, ()) if covering(link.path, removed) is None
+            link for link in self.referrers.get(archive, ()) if holder(link, removed) is None
         )
 
 
@@ -67,12 +76,22 @@ def dead_archives(
         links = graph.referrers.get(archive_id, ())
         holders = []
         for link in links:
-            holder = covering(link.path, removed)
-            if holder is None:
+            held = holder(link, removed)
+            if held is None:
                 break
-            holders.append(holder)
+            holders.append(held)
         else:
             dead[archive_id] = tuple(sorted(set(holders)))
+    # An entry that is a symlink to another archive lives and dies with it, as in uv, which
+    # compares both by their resolved paths: a link may reach the archive through it.
+    aliases = {a.id: a.alias_of for a in inventory.archives.values() if a.alias_of is not None}
+    living = {
+        target for alias, target in aliases.items() if alias not in dead or target not in dead
+    }
+    for alias, target in aliases.items():
+        if target in living:
+            dead.pop(alias, None)
+            dead.pop(target, None)
     return dead
 
 

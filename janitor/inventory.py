@@ -54,6 +54,7 @@ class Link:
     windows: bool = False
     pointers: tuple[str, ...] = ()  # `<name>.rev`, `.http`, `.lock`, ... beside it
     last_used: float = 0.0  # newest atime/mtime of the link and its pointers
+    via: tuple[str, ...] = ()  # other links in the cache its way leads through
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Archive:
     venv: bool = False
     is_link: bool = False  # not a directory: a symlink (never followed) or a stray file
     usage: Usage | None = None
+    alias_of: str | None = None  # for a symlink: the archive of this bucket it resolves to
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,10 @@ MAX_WORKERS = 64
 START_WORKERS = 4
 TUNE_INTERVAL = 0.1  # seconds between two adjustments
 DEFAULT_WORKERS = None
-# Entries one thread hop may process before it hands the rest of its subtree to other workers.
+# What one thread hop may do before it hands the rest of its subtree to other workers: a number
+# of entries (a local disk) or a time (a slow filesystem, where one directory can take long).
 BATCH_ENTRIES = 1024
+BATCH_SECONDS = 0.01
 RETRIES = 6
 FIRST_BACKOFF = 0.01
 # Crash-safety tests set it to N: the process SIGKILLs itself right after its N-th mutation.
@@ -427,19 +429,27 @@ class Engine:
                     if outstanding == 0:
                         send.close()
 
+        def queued() -> int:
+            return outstanding
+
         async with anyio.create_task_group() as tuning:
             if self.adaptive:
-                tuning.start_soon(self._tune, limiter)
+                tuning.start_soon(self._tune, limiter, queued)
             async with send, receive, anyio.create_task_group() as group:
                 for _ in range(min(self.workers, max(1, len(trees) * 64))):
                     group.start_soon(worker, receive.clone())
             tuning.cancel_scope.cancel()
         return results
 
-    async def _tune(self, limiter: anyio.CapacityLimiter) -> None:
-        """Hill-climb the number of workers on measured throughput (entries per second)."""
-        direction = 1
-        previous: float | None = None
+    async def _tune(self, limiter: anyio.CapacityLimiter, queued: Callable[[], int]) -> None:
+        """Hill-climb the number of workers on measured throughput (entries per second).
+
+        Each worker count's throughput is remembered (averaged with earlier visits); the count
+        moves to the best neighbour (half or double), exploring a neighbour only in a direction
+        that has not been worse. While fewer directories wait than workers could take, throughput
+        says nothing about the worker count (the work is running out), and it is left alone.
+        """
+        seen: dict[int, float] = {}
         done = self._entries_done
         started = anyio.current_time()
         while True:
@@ -447,19 +457,26 @@ class Engine:
             now = anyio.current_time()
             rate = (self._entries_done - done) / max(now - started, 1e-6)
             done, started = self._entries_done, now
-            if previous is not None and rate < previous * 0.95:
-                direction = -direction
-            previous = rate
             tokens = int(limiter.total_tokens)
-            tokens = tokens * 2 if direction > 0 else tokens // 2
-            limiter.total_tokens = min(max(tokens, 1), self.workers)
-            self.parallelism.append(int(limiter.total_tokens))
+            if queued() < tokens:
+                continue
+            seen[tokens] = (seen[tokens] + rate) / 2 if tokens in seen else rate
+            up, down = min(tokens * 2, self.workers), max(tokens // 2, 1)
+            if up not in seen and (down not in seen or seen[tokens] >= seen[down]):
+                chosen = up
+            elif down not in seen and (up not in seen or seen[tokens] >= seen[up]):
+                chosen = down
+            else:
+                chosen = max((down, tokens, up), key=lambda k: seen.get(k, -1.0))
+            limiter.total_tokens = chosen
+            self.parallelism.append(chosen)
 
     def _batch(self, node: _Node) -> _Batch:
         """Clear a directory, and its subdirectories while the batch lasts (in a worker thread)."""
         batch = _Batch()
         stack = [node]
         budget = BATCH_ENTRIES
+        deadline = time.monotonic() + BATCH_SECONDS
         while stack:
             current = stack.pop()
             children, spent = self._clear(current, batch)
@@ -469,7 +486,7 @@ class Engine:
                 stack.extend(children)
             else:
                 self._finish(current, batch)
-            if budget <= 0:
+            if budget <= 0 or time.monotonic() > deadline:
                 break
         batch.more = stack
         return batch

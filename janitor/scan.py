@@ -35,7 +35,9 @@ from janitor.layout import uv
 
 _T = TypeVar("_T")
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
-_ARCHIVE_CHUNK = 128
+_ARCHIVE_CHUNK = 32
+_SPLIT_DEPTH = 3
+_MAX_HOPS = 40  # symlinks followed in one resolution before it counts as a loop
 _SHARDED = (uv.SHARD_PYPI, uv.SHARD_INDEX, uv.SHARD_URL, uv.SHARD_PATH, uv.SHARD_GIT)
 
 
@@ -45,6 +47,9 @@ class ScanOptions:
 
     sizes: bool = False  # walk archives and removable trees for files and bytes
     times: bool = False  # last-use times of links (for age and size policies)
+    # Look for links in stale buckets and unknown top-level directories. A prune removes those
+    # first, so what they link to does not count there (as in uv); a package sweep keeps it.
+    stale: bool = True
 
 
 @dataclass
@@ -66,6 +71,7 @@ class _Found:
     revisions: list[Revision] = field(default_factory=list)
     built: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    subdirs: list[str] = field(default_factory=list)  # left for other tasks (recurse=False)
 
 
 def read_small(path: str, limit: int) -> bytes | None:
@@ -113,8 +119,12 @@ def _walk_bucket_tree(
         try:
             with os.scandir(os.path.join(root, rel)) as it:
                 children = list(it)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
         except OSError as err:
             found.notes.append(f"kept {rel}: cannot list it ({err.strerror})")
+            # Whatever links it holds are unknown: like an unreadable link, it keeps every archive.
+            found.links.append(_RawLink(rel, bucket, "", False, None, None, (), 0.0))
             continue
         files: dict[str, os.DirEntry[str]] = {}
         dirs: list[str] = []
@@ -182,12 +192,13 @@ def _walk_bucket_tree(
             )
         if in_sdists:
             _sdist_directory(root, rel, files, dirs, [link.name for link in symlinks], found)
+        children_dirs = [
+            f"{rel}/{name}" for name in dirs if not (in_sdists and name == uv.SOURCE_DIR)
+        ]
         if not recurse:
+            found.subdirs = children_dirs
             break
-        for name in dirs:
-            if in_sdists and name == uv.SOURCE_DIR:
-                continue
-            stack.append(f"{rel}/{name}")
+        stack.extend(children_dirs)
     return found
 
 
@@ -353,7 +364,9 @@ def _scan_archive_chunk(
     for name, not_dir in names:
         rel = f"{bucket}/{name}"
         if not_dir:
-            archives.append(Archive(name, rel, is_link=True))
+            archives.append(
+                Archive(name, rel, is_link=True, alias_of=_alias_of(root, bucket, name))
+            )
             continue
         path = os.path.join(root, bucket, name)
         try:
@@ -374,6 +387,15 @@ def _scan_archive_chunk(
             )
         )
     return archives
+
+
+def _alias_of(root: str, bucket: str, name: str) -> str | None:
+    """The archive an entry of the archive bucket that is a symlink resolves to, if any."""
+    real = os.path.realpath(os.path.join(root, bucket, name))
+    parent, archive = os.path.split(real)
+    if parent == os.path.join(root, bucket) and archive != name and os.path.isdir(real):
+        return archive
+    return None
 
 
 def _venv_packages(path: str, top: Iterable[str]) -> list[tuple[str, str]]:
@@ -404,10 +426,12 @@ def _list_top(root: str) -> list[tuple[str, bool]]:
 
 
 def _list_dir(path: str) -> list[tuple[str, bool, bool]]:
+    # A directory that cannot be listed yields nothing to remove; the walk of a links-bearing
+    # bucket notes it and keeps every archive.
     try:
         with os.scandir(path) as it:
             return [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink()) for e in it]
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:
         return []
 
 
@@ -424,8 +448,19 @@ def resolve(
     directory, so `..` is exact) unless a name they add is itself a link; anything else is
     resolved by the operating system. `links` caches which added paths are links.
     """
+    return resolve_via(root, link_path, target, windows, links)[0]
+
+
+def resolve_via(
+    root: Path,
+    link_path: str,
+    target: str,
+    windows: bool,
+    links: dict[str, bool] | None = None,
+) -> tuple[str | None, tuple[str, ...]]:
+    """`resolve`, and the other links in the cache that the way leads through."""
     if windows:
-        return target
+        return target, ()
     norm = target.replace("\\", "/")
     if not os.path.isabs(target) and not norm.startswith("/"):
         parts = list(root.parts) + link_path.split("/")[:-1]
@@ -448,12 +483,47 @@ def resolve(
             if tuple(parts[: len(root_parts)]) == root_parts and not _through_link(
                 parts, named, {} if links is None else links
             ):
-                return "/".join(parts[len(root_parts) :])
-    real = os.path.realpath(root / link_path)
+                return "/".join(parts[len(root_parts) :]), ()
+    path = root / link_path
+    real, through = _real_path(str(path))
+    via = (_relative(root, link) for link in through if link != str(path))
+    return _relative(root, real), tuple(rel for rel in via if rel is not None)
+
+
+def _relative(root: Path, path: str) -> str | None:
     try:
-        return Path(real).relative_to(root).as_posix()
+        return Path(path).relative_to(root).as_posix()
     except ValueError:
         return None
+
+
+def _real_path(path: str) -> tuple[str, list[str]]:
+    """`os.path.realpath(path)`, and on POSIX the symlinks it goes through, in order."""
+    if os.name == "nt":
+        return os.path.realpath(path), []
+    through: list[str] = []
+    current = "/"
+    rest = path.split("/")[::-1]
+    while rest:
+        part = rest.pop()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            current = os.path.dirname(current)
+            continue
+        candidate = os.path.join(current, part)
+        try:
+            target = os.readlink(candidate)
+        except OSError:  # not a link, or not there: taken as it is, as realpath does
+            current = candidate
+            continue
+        if len(through) >= _MAX_HOPS:
+            return os.path.realpath(path), through  # a loop: as the OS library has it
+        through.append(candidate)
+        if target.startswith("/"):
+            current = "/"
+        rest.extend(target.split("/")[::-1])
+    return current, through
 
 
 def _through_link(parts: list[str], named: int, links: dict[str, bool]) -> bool:
@@ -480,10 +550,11 @@ def _finish_links(
     seen: dict[str, bool] = {}
     for item in raw:
         archive: str | None = None
+        via: tuple[str, ...] = ()
         if item.target == "":
             state = LinkState.UNREADABLE
         else:
-            where = resolve(root, item.path, item.target, item.windows, seen)
+            where, via = resolve_via(root, item.path, item.target, item.windows, seen)
             if where is None:
                 state = LinkState.OUTSIDE
             else:
@@ -509,6 +580,7 @@ def _finish_links(
                 windows=item.windows,
                 pointers=item.pointers,
                 last_used=item.last_used,
+                via=via,
             )
         )
     return links
@@ -521,7 +593,9 @@ async def scan(
 ) -> Inventory:
     """Scan the cache at `root` (an absolute, resolved path) into an Inventory."""
     options = options or ScanOptions()
-    limiter = limiter or anyio.CapacityLimiter(8)
+    # Scan tasks are few and mostly wait on the filesystem: many threads cost little locally and
+    # hide latency on a slow filesystem.
+    limiter = limiter or anyio.CapacityLimiter(32)
     root_str = str(root)
 
     async def run(fn: Callable[..., _T], *args: object) -> _T:
@@ -549,17 +623,21 @@ async def scan(
     builds: list[str] = []
 
     async def walk(bucket: str, kind: uv.Kind | None) -> None:
-        children = await run(_list_dir, os.path.join(root_str, bucket))
         if kind is uv.Kind.WHEELS and bucket == buckets[uv.Kind.WHEELS]:
+            children = await run(_list_dir, os.path.join(root_str, bucket))
             wheel_dirs.extend(f"{bucket}/{name}" for name, is_dir, _ in children if is_dir)
-        async with anyio.create_task_group() as group:
-            group.start_soon(walk_one, bucket, bucket, kind, False)
-            for name, is_dir, _is_link in children:
-                if is_dir:
-                    group.start_soon(walk_one, f"{bucket}/{name}", bucket, kind, True)
+        await walk_dir(bucket, bucket, kind, 0)
 
-    async def walk_one(start: str, bucket: str, kind: uv.Kind | None, recurse: bool) -> None:
-        found.append(await run(_walk_bucket_tree, root_str, start, bucket, kind, options, recurse))
+    async def walk_dir(start: str, bucket: str, kind: uv.Kind | None, depth: int) -> None:
+        # The top levels (bucket, shard, index, package) fan out into tasks of their own; below
+        # that, one thread walks a whole subtree.
+        recurse = depth >= _SPLIT_DEPTH
+        part = await run(_walk_bucket_tree, root_str, start, bucket, kind, options, recurse)
+        found.append(part)
+        if part.subdirs:
+            async with anyio.create_task_group() as group:
+                for sub in part.subdirs:
+                    group.start_soon(walk_dir, sub, bucket, kind, depth + 1)
 
     async def shards(bucket: str, kind: uv.Kind, is_current: bool) -> None:
         found.append(await run(_entries_of_shards, root_str, bucket, kind, is_current))
@@ -599,6 +677,8 @@ async def scan(
                 group.start_soon(shards, buckets[kind], kind, True)
         for entry in top:
             if not entry.is_dir or entry.current or entry.marker or entry.name == uv.TRASH_DIR:
+                continue
+            if not options.stale:
                 continue
             stale = uv.parse_bucket(entry.name)
             stale_kind = _kind_of(stale.kind) if stale else None
