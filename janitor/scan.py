@@ -547,7 +547,13 @@ def _finish_links(
     root: Path, raw: Iterable[_RawLink], archive_bucket: str, archives: dict[str, Archive]
 ) -> list[Link]:
     links = []
-    seen: dict[str, bool] = {}
+    # Whether a path is a link, known already for the archive bucket and its entries (the scan
+    # listed them), so the common link costs no further system call.
+    bucket_path = os.path.join(str(root), archive_bucket)
+    seen: dict[str, bool] = {bucket_path: False}
+    for entry in archives.values():
+        if not entry.is_link:
+            seen[os.path.join(bucket_path, entry.id)] = False
     for item in raw:
         archive: str | None = None
         via: tuple[str, ...] = ()
