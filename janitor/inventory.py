@@ -6,6 +6,7 @@ Paths are relative to the cache root, with `/` separators. Imports only janitor.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,12 @@ class LinkState(str, enum.Enum):
     INSIDE = "inside"  # somewhere else inside the cache
     OUTSIDE = "outside"  # out of the cache: never followed, never deleted through
     UNREADABLE = "unreadable"  # could not be read: whatever it may reference is kept
+
+
+def allocated(st: os.stat_result) -> int:
+    """Bytes a file occupies on disk (its size where the platform has no block count)."""
+    blocks = getattr(st, "st_blocks", None)
+    return blocks * 512 if blocks is not None else st.st_size
 
 
 @dataclass(frozen=True)

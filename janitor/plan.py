@@ -15,7 +15,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from janitor import graph as graphs
-from janitor.inventory import Archive, Inventory, Usage
+from janitor.inventory import Archive, Environment, Inventory, Usage
 from janitor.layout import uv
 
 
@@ -149,12 +149,15 @@ def _leftovers(inventory: Inventory) -> list[Item]:
     return [Item(path, ItemKind.LEFTOVER, Reason.LEFTOVER) for path in inventory.trash]
 
 
-def _environment_detail(inventory: Inventory, env_archives: Iterable[str]) -> str | None:
-    for archive_id in env_archives:
+def _environment_item(inventory: Inventory, env: Environment, reason: Reason) -> Item:
+    """A cached environment to remove, described by the packages of its venv."""
+    detail = None
+    for archive_id in env.archives:
         archive = inventory.archives.get(archive_id)
         if archive is not None and archive.packages:
-            return "with " + ", ".join(f"{name} {version}" for name, version in archive.packages)
-    return None
+            detail = "with " + ", ".join(f"{name} {version}" for name, version in archive.packages)
+            break
+    return Item(env.path, ItemKind.ENVIRONMENT, reason, detail=detail)
 
 
 def _finish(items: list[Item], notes: Iterable[str], selectors: Iterable[str]) -> Plan:
@@ -203,13 +206,7 @@ def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
             kind, reason = ItemKind.STRAY, Reason.UNKNOWN
         items.append(Item(top.name, kind, reason))
     items.extend(
-        Item(
-            env.path,
-            ItemKind.ENVIRONMENT,
-            Reason.ENVIRONMENT,
-            detail=_environment_detail(inventory, env.archives),
-        )
-        for env in inventory.environments
+        _environment_item(inventory, env, Reason.ENVIRONMENT) for env in inventory.environments
     )
     items.extend(
         Item(path, ItemKind.ENVIRONMENT, Reason.BUILD_ENVIRONMENT) for path in inventory.builds
@@ -242,12 +239,7 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
         items.append(Item(flat, ItemKind.BUCKET, Reason.FLAT_INDEX))
     environments = set(graphs.environments_with(inventory, wanted))
     items.extend(
-        Item(
-            env.path,
-            ItemKind.ENVIRONMENT,
-            Reason.PACKAGE_ENVIRONMENT,
-            detail=_environment_detail(inventory, env.archives),
-        )
+        _environment_item(inventory, env, Reason.PACKAGE_ENVIRONMENT)
         for env in inventory.environments
         if env.path in environments
     )

@@ -30,7 +30,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from janitor.inventory import Usage
+from janitor.inventory import Usage, allocated
 from janitor.layout import uv
 from janitor.plan import Item, Plan
 
@@ -263,11 +263,6 @@ def _winerror(err: OSError) -> int | None:
 
 def _is_transient(err: OSError) -> bool:
     return err.errno in _TRANSIENT_ERRNOS or _winerror(err) in _TRANSIENT_WINERRORS
-
-
-def _blocks(st: os.stat_result) -> int:
-    blocks = getattr(st, "st_blocks", None)
-    return blocks * 512 if blocks is not None else st.st_size
 
 
 def _is_link_like(entry: os.DirEntry[str]) -> bool:
@@ -542,7 +537,7 @@ class Engine:
                     else:
                         files += 1
                         size += st.st_size
-                        disk += _blocks(st)
+                        disk += allocated(st)
                         continue
                 self._remove_file(node, path, name, fd, st, batch, failed)
         finally:
@@ -595,14 +590,14 @@ class Engine:
         if not stat.S_ISLNK(st.st_mode) and not is_dir_link:
             key = (st.st_dev, st.st_ino)
             if st.st_nlink <= 1 and key not in self._seen_links:
-                freed = _blocks(st)
+                freed = allocated(st)
             else:
                 # Freed only when this run removes the inode's last link. The count to reach is
                 # the first one seen: later stats see it lowered by this run's own unlinks.
                 with self._lock:
                     links, seen = self._seen_links.pop(key, (st.st_nlink, 0))
                     if seen + 1 >= links:
-                        freed = _blocks(st)
+                        freed = allocated(st)
                     else:
                         self._seen_links[key] = (links, seen + 1)
 

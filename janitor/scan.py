@@ -30,6 +30,7 @@ from janitor.inventory import (
     Revision,
     TopEntry,
     Usage,
+    allocated,
 )
 from janitor.layout import uv
 
@@ -315,7 +316,7 @@ def measure(path: str, du: bool = False) -> Usage:
         return Usage()
     if not stat.S_ISDIR(top.st_mode):
         logical = 0 if stat.S_ISLNK(top.st_mode) else top.st_size
-        return Usage(1, 0, logical, _blocks(top) if top.st_nlink <= 1 else 0)
+        return Usage(1, 0, logical, allocated(top) if top.st_nlink <= 1 else 0)
     while stack:
         current = stack.pop()
         dirs += 1
@@ -333,28 +334,23 @@ def measure(path: str, du: bool = False) -> Usage:
                     if not stat.S_ISLNK(st.st_mode):  # a link's size is its target's length
                         size += st.st_size
                     if st.st_nlink <= 1:
-                        disk += _blocks(st)
+                        disk += allocated(st)
                     elif du:
                         key = (st.st_dev, st.st_ino)
                         if key not in shared:
                             shared[key] = 1
-                            disk += _blocks(st)
+                            disk += allocated(st)
                     else:
                         key = (st.st_dev, st.st_ino)
                         seen = shared.get(key, 0) + 1
                         if seen >= st.st_nlink:
-                            disk += _blocks(st)
+                            disk += allocated(st)
                             shared.pop(key, None)
                         else:
                             shared[key] = seen
         except OSError:
             continue
     return Usage(files, dirs, size, disk)
-
-
-def _blocks(st: os.stat_result) -> int:
-    blocks = getattr(st, "st_blocks", None)
-    return blocks * 512 if blocks is not None else st.st_size
 
 
 def _scan_archive_chunk(
