@@ -20,7 +20,7 @@ import anyio
 import anyio.to_thread
 import typer
 
-from janitor import __version__, locate, lock, plan, render, runlog, scan
+from janitor import __version__, locate, lock, plan, render, scan
 from janitor import graph as graphs
 from janitor import schedule as schedules
 from janitor.config import load_config
@@ -346,6 +346,8 @@ def _log_run(
         "duration_seconds": round(duration, 3),
         "exit_code": exit_code,
     }
+    from janitor import runlog  # aiofiles is only needed here: kept off start-up
+
     try:
         anyio.run(runlog.append_run, record)
     except OSError as err:
@@ -420,6 +422,8 @@ def report(cache_dir: CacheDirOption = None, json_output: JsonOption = False) ->
 
     biggest = sorted(result.packages, key=lambda row: -row.bytes)[:10]
     chart = bar_chart([(f"{row.name} {row.version}", row.bytes) for row in biggest])
+    from janitor import runlog
+
     runs = [r for r in runlog.read_runs(limit=20) if r.get("cache_dir") == str(root)][-5:]
     for line in render.report_lines(result, chart, runs):
         typer.echo(line)
