@@ -107,11 +107,6 @@ def environments_with(inventory: Inventory, names: Collection[str]) -> list[str]
     return hits
 
 
-def who_references(inventory: Inventory, graph: Graph, archive_id: str) -> tuple[Link, ...]:
-    """Every link that reaches an archive (for `janitor why`)."""
-    return graph.referrers.get(archive_id, ())
-
-
 def packages_by_archive(inventory: Inventory) -> Mapping[str, tuple[tuple[str, str], ...]]:
     """(name, version) pairs each archive holds, from its dist-infos or, failing that, its links."""
     result: dict[str, tuple[tuple[str, str], ...]] = {}

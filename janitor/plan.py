@@ -95,10 +95,6 @@ class Plan:
                 total += item.usage
         return total
 
-    def count(self, kind: ItemKind) -> int:
-        """How many items are of one kind."""
-        return sum(1 for item in self.items if item.kind is kind)
-
     def with_usage(self, usage: dict[str, Usage]) -> Plan:
         """The same plan with measured sizes attached."""
         return replace(

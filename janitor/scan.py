@@ -396,14 +396,16 @@ def _alias_of(root: str, bucket: str, name: str) -> str | None:
 
 def _venv_packages(path: str, top: Iterable[str]) -> list[tuple[str, str]]:
     site_dirs: list[str] = []
-    names = set(top)
-    if "Lib" in names:
-        site_dirs.append(os.path.join(path, "Lib", "site-packages"))
-    if "lib" in names:
+    for parts in uv.site_packages_parts(top):
+        base = os.path.join(path, *parts)
+        if parts[-1] == "site-packages":
+            site_dirs.append(base)
+            continue
+        # `lib/python3.X/site-packages`: the X is whatever the venv's interpreter was.
         with contextlib.suppress(OSError):
             site_dirs.extend(
-                os.path.join(path, "lib", version, "site-packages")
-                for version in os.listdir(os.path.join(path, "lib"))
+                os.path.join(base, version, "site-packages")
+                for version in os.listdir(base)
                 if version.startswith(("python", "pypy"))
             )
     packages: list[tuple[str, str]] = []

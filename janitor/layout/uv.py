@@ -239,5 +239,5 @@ def site_packages_parts(venv_entries: Iterable[str]) -> list[tuple[str, ...]]:
     if "Lib" in names:
         parts.append(("Lib", "site-packages"))
     if "lib" in names:
-        parts.append(("lib",))  # `lib/python3.X/site-packages`: the X is listed by the scan
+        parts.append(("lib",))  # `lib/python3.X/site-packages`: the caller lists the X
     return parts
