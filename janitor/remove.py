@@ -524,10 +524,11 @@ class Engine:
                 except OSError as err:
                     self._fail(node, path, err)
                     continue
-                # The common case, kept short: a regular file with one link, unlinked at once.
-                # Anything else (links, hard-linked files, errors) takes the careful path.
+                # The common case, kept short: a regular file with one link, unlinked at once;
+                # its blocks are freed now, whoever removed its other links before. Anything else
+                # (links, files with more links, errors) takes the careful path.
                 failed: OSError | None = None
-                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and not self._seen_links:
+                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
                     try:
                         unlink(path, name, fd)
                     except FileNotFoundError:
