@@ -1,6 +1,6 @@
 """Benchmark janitor against `uv cache prune`, `rm -rf` and `shutil.rmtree` on the same work.
 
-    python benchmarks/run.py [--files 100000] [--repeat 3] [--fs auto|local|slow|local,slow]
+    python benchmarks/run.py [--files 100000] [--repeat 3] [--fs auto|local,ext4,slow]
                              [--latency-ms 1] [--tools janitor,uv,rm,rmtree] [--workdir DIR]
     python benchmarks/run.py --files 10000 --repeat 1        # smoke test, well under a minute
 
@@ -18,8 +18,14 @@ tree as uv.
 when that cannot be built. The copies live in a backing directory; the filesystem is mounted
 afresh for each run and always unmounted, also on errors and Ctrl-C. Every operation there is a
 round trip, so the slow filesystem gets a smaller cache unless --slow-files says otherwise.
-`--fs auto` (the default) runs locally and, when this machine can mount FUSE filesystems, on the
-slow filesystem too.
+`--fs ext4` runs the same on a fresh journaled ext4 image on a loop device, mounted without
+discard: the same disk below, but freed blocks go through the journal instead of one synchronous
+discard per file (what a disk mounted with `discard` and no journal does). `--fs auto` (the default)
+runs locally and, when this machine can mount them, on the ext4 image and the slow filesystem too.
+
+For every run on a block device, the device's counters (/sys/block/*/stat) are read before and
+after: its busy time, and how many discards it served and for how long. When the device serves
+one request at a time, its busy time is a floor no tool can go below.
 
 Results: a table on stdout (medians, each tool's time as a multiple of janitor's and uv's, peak
 memory) and a JSON file under benchmarks/results/ (or --json).
@@ -60,6 +66,7 @@ DROP_CACHES = Path("/proc/sys/vm/drop_caches")
 ARG_BYTES = 512 * 1024  # stay well below ARG_MAX for `rm -rf PATHS...`
 
 TOOLS = ("janitor", "uv", "rm", "rmtree")
+FILESYSTEMS = ("local", "ext4", "slow")
 LABELS = {
     "janitor": "janitor sweep",
     "uv": "uv cache prune",
@@ -157,6 +164,7 @@ class Run:
     removed_files_reported: int | None = None
     rss_source: str | None = None
     log: str | None = None
+    device: dict[str, Any] | None = None  # the copy's block device, counted over the run
 
 
 def find_tool(name: str) -> str | None:
@@ -305,6 +313,59 @@ def removed_files(log: Path) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The block device under a copy
+# ---------------------------------------------------------------------------------------------
+
+# Fields of /sys/block/<dev>/stat (Documentation/block/stat.rst); discard fields since Linux 4.18.
+_STAT_FIELDS = {
+    "reads": 0,
+    "writes": 4,
+    "busy_ms": 9,  # io_ticks: time with at least one request in flight
+    "discards": 11,
+    "discard_ms": 14,  # summed over requests: equals busy time when they never overlap
+}
+
+
+def block_stat_file(path: Path) -> Path | None:
+    """The sysfs stat file of the block device holding `path`; None for tmpfs, FUSE and others."""
+    try:
+        dev = os.stat(path).st_dev
+    except OSError:
+        return None
+    if os.major(dev) == 0:  # anonymous devices: tmpfs, FUSE, overlayfs
+        return None
+    node = Path(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}")
+    try:
+        node = node.resolve(strict=True)
+    except OSError:
+        return None
+    if (node / "partition").exists():
+        node = node.parent  # partitions count no discards of their own on older kernels
+    stat_file = node / "stat"
+    return stat_file if stat_file.is_file() else None
+
+
+def read_block_stat(stat_file: Path | None) -> dict[str, int] | None:
+    if stat_file is None:
+        return None
+    try:
+        fields = stat_file.read_text().split()
+    except OSError:
+        return None
+    return {k: int(fields[i]) for k, i in _STAT_FIELDS.items() if i < len(fields)}
+
+
+def block_delta(
+    stat_file: Path | None, before: dict[str, int] | None, after: dict[str, int] | None
+) -> dict[str, Any] | None:
+    if stat_file is None or before is None or after is None:
+        return None
+    delta: dict[str, Any] = {k: after[k] - before[k] for k in after if k in before}
+    delta["name"] = stat_file.parent.name
+    return delta
+
+
+# ---------------------------------------------------------------------------------------------
 # The slow filesystem
 # ---------------------------------------------------------------------------------------------
 
@@ -445,6 +506,68 @@ def mounted(server: SlowServer, backing: Path, mnt: Path, log: Path) -> Iterator
 
 
 # ---------------------------------------------------------------------------------------------
+# A journaled ext4 on a loop device
+# ---------------------------------------------------------------------------------------------
+
+
+def ext4_problem() -> str | None:
+    """Why this machine cannot mount the loop ext4 filesystem, or None if it can."""
+    if os.geteuid() != 0:
+        return "the ext4 image needs root (it mounts a loop device and drops caches)"
+    if not os.path.exists("/dev/loop-control"):
+        return "/dev/loop-control is missing (no loop devices here)"
+    for tool in ("mkfs.ext4", "mount", "umount"):
+        if shutil.which(tool) is None:
+            return f"{tool} is missing (Debian: apt-get install e2fsprogs mount)"
+    return None
+
+
+def disk_kib(path: Path) -> int:
+    got = subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True, check=False)
+    try:
+        return int(got.stdout.split()[0])
+    except (IndexError, ValueError):
+        raise BenchError(f"du failed on {path}: {got.stderr.strip()}") from None
+
+
+@contextlib.contextmanager
+def ext4_mounted(workdir: Path, copies: int, pristine: Path) -> Iterator[Path]:
+    """A fresh ext4 image (journaled, mkfs defaults) mounted without discard, for the block.
+
+    The image is a sparse file in the work directory, sized for `copies` copies of `pristine`.
+    The same kernel and disk sit below it, but unlinks end in the ext4 journal: freed blocks
+    are not discarded one file at a time as on a disk mounted with online discard.
+    """
+    base = workdir / "ext4"
+    image, mnt = base / "image", base / "mnt"
+    if is_mounted(mnt):
+        subprocess.run(["umount", str(mnt)], check=False)
+    base.mkdir(parents=True, exist_ok=True)
+    mnt.mkdir(exist_ok=True)
+    size_kib = disk_kib(pristine) * copies * 3 // 2 + 512 * 1024
+    image.unlink(missing_ok=True)
+    with image.open("wb") as f:
+        f.truncate(size_kib * 1024)
+    # One inode per 4 KiB: a uv cache is mostly small files, and mkfs's default runs out.
+    mkfs = ["mkfs.ext4", "-q", "-F", "-i", "4096", "-E", "nodiscard", str(image)]
+    made = subprocess.run(mkfs, capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        raise BenchError(f"mkfs.ext4 failed: {made.stderr.strip()}")
+    mount = ["mount", "-o", "loop,nodiscard", str(image), str(mnt)]
+    done = subprocess.run(mount, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        image.unlink(missing_ok=True)
+        raise BenchError(f"cannot mount the ext4 image: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+        if is_mounted(mnt):
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
+        image.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
 # The benchmark
 # ---------------------------------------------------------------------------------------------
 
@@ -477,6 +600,7 @@ class Bench:
     timeout: float
     drop: bool
     server: SlowServer | None
+    ext4_mnt: Path | None = None
     runs: list[Run] = field(default_factory=list)
     dropped: list[bool] = field(default_factory=list)
 
@@ -487,6 +611,9 @@ class Bench:
         """Where the copy for `tool` lives (on the slow fs: in the backing directory)."""
         if fs == "local":
             return self.workdir / "run" / tool
+        if fs == "ext4":
+            assert self.ext4_mnt is not None
+            return self.ext4_mnt / tool
         return self.slow_dirs()[0] / tool
 
     def round(self, fs: str, rnd: int, work: Workload) -> None:
@@ -527,7 +654,7 @@ class Bench:
         log = logs / f"{fs}-{tool}-{rnd}.log"
         run.log = str(log)
         copy = self.copy_dir(fs, tool)
-        target = copy if fs == "local" else self.slow_dirs()[1] / tool
+        target = self.slow_dirs()[1] / tool if fs == "slow" else copy
         try:
             cmd = tool_command(tool, target, work.manifest_path, work.manifest["prune_removes"])
         except BenchError as exc:
@@ -536,7 +663,9 @@ class Bench:
         # rm gets paths relative to the cache; uv refuses to run from inside the cache.
         cwd = target if tool == "rm" else self.workdir
         os.sync()  # the previous run's deletions are written back before this one starts
-        if fs == "local":
+        stat_file = block_stat_file(copy)
+        before = read_block_stat(stat_file)
+        if fs != "slow":
             result = run_child(cmd, cwd, log, self.timeout)
         else:
             assert self.server is not None
@@ -544,6 +673,7 @@ class Bench:
             server_log = logs / f"{fs}-{tool}-{rnd}.server.log"
             with mounted(self.server, backing, mnt, server_log):
                 result = run_child(cmd, cwd, log, self.timeout)
+        run.device = block_delta(stat_file, before, read_block_stat(stat_file))
         run.returncode = result.returncode
         run.wall_s = round(result.wall_s, 4)
         run.maxrss_kib = result.maxrss_kib
@@ -617,6 +747,15 @@ def summarize(
                     median_rss_mib=round(statistics.median(rss), 1),
                 )
                 medians[tool] = statistics.median(walls)
+                devices = [r.device for r in good if r.device]
+                if devices:
+                    row["device"] = {
+                        "name": devices[0]["name"],
+                        **{
+                            k: statistics.median(d.get(k, 0) for d in devices)
+                            for k in ("discards", "discard_ms", "busy_ms", "writes", "reads")
+                        },
+                    }
             rows.append(row)
         for row in rows:
             if row["fs"] != fs or row["tool"] not in medians:
@@ -660,6 +799,30 @@ def print_table(rows: Sequence[dict[str, Any]], header: str, workloads: dict[str
                 print(f"  {fs}: {row['label']} / janitor = {row['vs_janitor']:.1f}x")
             elif jan is not None:
                 print(f"  {fs}: {row['label']} / janitor = n/a (janitor has no successful run)")
+
+
+def print_devices(rows: Sequence[dict[str, Any]]) -> None:
+    """What the block device did during each tool's run (medians): its busy time bounds them all."""
+    shown = [r for r in rows if r.get("device") and "median_s" in r]
+    if not shown:
+        return
+    print()
+    print("block device during the runs (medians; busy = time with a request in flight):")
+    for row in shown:
+        dev = row["device"]
+        line = (
+            f"  {row['fs']:<6} {row['label']:<15} {dev['name']}: "
+            f"busy {dev['busy_ms'] / 1000:6.2f} s of {row['median_s']:6.2f} s, "
+            f"{dev['discards']:>7,.0f} discards"
+        )
+        if dev["discards"]:
+            each = dev["discard_ms"] / dev["discards"] * 1000
+            overlap = dev["discard_ms"] / dev["busy_ms"] if dev["busy_ms"] else 0.0
+            line += (
+                f" taking {dev['discard_ms'] / 1000:.2f} s ({each:.0f} us each, "
+                f"{overlap:.2f} in flight on average)"
+            )
+        print(line)
 
 
 def host_info() -> dict[str, Any]:
@@ -707,7 +870,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fs",
         default="auto",
-        help="local, slow, or local,slow; auto (default): local, plus slow when available",
+        help="comma-separated: local (the work directory's disk), ext4 (a journaled ext4 image "
+        "on a loop device), slow (1 ms FUSE); auto (default): local, plus the others when "
+        "this machine can mount them",
     )
     parser.add_argument("--latency-ms", type=float, default=1.0, help="slow fs latency per op")
     parser.add_argument(
@@ -736,13 +901,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         tools = parse_list(args.tools, TOOLS, "--tools")
         if args.fs == "auto":
             fss = ["local"]
-            problem = slow_fs_problem()
-            if problem is None:
-                fss.append("slow")
-            else:
-                print(f"slow filesystem skipped: {problem}")
+            for fs, problem in (("ext4", ext4_problem()), ("slow", slow_fs_problem())):
+                if problem is None:
+                    fss.append(fs)
+                else:
+                    print(f"{fs} filesystem skipped: {problem}")
         else:
-            fss = parse_list(args.fs, ("local", "slow"), "--fs")
+            fss = parse_list(args.fs, FILESYSTEMS, "--fs")
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
     slow_files = args.slow_files or default_slow_files(args.files)
@@ -784,7 +949,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             note = "" if server.kind == "c" else " (tops out near 10k ops/s)"
             print(f"slow filesystem: {server.kind} server{note}, {args.latency_ms:g} ms per op")
         for fs in fss:
-            files = args.files if fs == "local" else slow_files
+            files = slow_files if fs == "slow" else args.files
             workloads[fs] = Workload.load(workdir, files, args.seed, args.jobs)
         for fs in fss:
             work = workloads[fs]
@@ -793,8 +958,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"tools: {', '.join(tools)}",
                 flush=True,
             )
-            for rnd in range(1, args.repeat + 1):
-                bench.round(fs, rnd, work)
+            with contextlib.ExitStack() as stack:
+                if fs == "ext4":
+                    problem = ext4_problem()
+                    if problem is not None:
+                        raise BenchError(f"--fs ext4: {problem}")
+                    bench.ext4_mnt = stack.enter_context(
+                        ext4_mounted(workdir, len(tools), work.pristine)
+                    )
+                for rnd in range(1, args.repeat + 1):
+                    bench.round(fs, rnd, work)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -817,11 +990,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{m['files']} files, {m['garbage_files']} of them to remove in "
             f"{len(m['prune_removes'])} trees"
         )
+        if fs == "ext4":
+            described[fs] += "; journaled ext4 image on a loop device, mounted without discard"
         if fs == "slow" and server is not None:
             described[fs] += f"; {server.kind} FUSE server, {args.latency_ms:g} ms per operation"
             if args.fuse_options:
                 described[fs] += f", -o {args.fuse_options}"
     print_table(rows, header, described)
+    print_devices(rows)
     if any(r.rss_source == "wait4" for r in bench.runs):
         print("  note: no /usr/bin/time: peak RSS figures include the runner's own RSS")
 

@@ -38,8 +38,9 @@ from janitor.plan import Item, Plan
 # local disk Python threads contend for the interpreter and few workers win; on a slow filesystem
 # (a network share, antivirus) every call waits for the server and many workers hide the latency.
 MAX_WORKERS = 64
-START_WORKERS = 4
+START_WORKERS = 1
 TUNE_INTERVAL = 0.1  # seconds between two adjustments
+TUNE_GAIN = 1.15  # what doubling the workers must add to throughput to be kept
 DEFAULT_WORKERS = None
 # What one thread hop may do before it hands the rest of its subtree to other workers: a number
 # of entries (a local disk) or a time (a slow filesystem, where one directory can take long).
@@ -439,10 +440,14 @@ class Engine:
     async def _tune(self, limiter: anyio.CapacityLimiter, queued: Callable[[], int]) -> None:
         """Hill-climb the number of workers on measured throughput (entries per second).
 
-        Each worker count's throughput is remembered (averaged with earlier visits); the count
-        moves to the best neighbour (half or double), exploring a neighbour only in a direction
-        that has not been worse. While fewer directories wait than workers could take, throughput
-        says nothing about the worker count (the work is running out), and it is left alone.
+        It starts with one worker and doubles the count while each doubling pays, that is while
+        the larger count moves at least TUNE_GAIN times the entries the smaller one did; a count
+        that does not pay gives way to the one below it. Each count's throughput is remembered
+        (averaged with earlier visits), so a larger count is tried again when the smaller one
+        slows down. On a local disk, where threads contend for the interpreter and the kernel's
+        locks, this stays at one or two workers; where every call waits for a server, it climbs.
+        While fewer directories wait than workers could take, throughput says nothing about the
+        count (the work is running out), and it is left alone.
         """
         seen: dict[int, float] = {}
         done = self._entries_done
@@ -457,12 +462,11 @@ class Engine:
                 continue
             seen[tokens] = (seen[tokens] + rate) / 2 if tokens in seen else rate
             up, down = min(tokens * 2, self.workers), max(tokens // 2, 1)
-            if up not in seen and (down not in seen or seen[tokens] >= seen[down]):
-                chosen = up
-            elif down not in seen and (up not in seen or seen[tokens] >= seen[up]):
+            chosen = tokens
+            if down < tokens and seen[tokens] < TUNE_GAIN * seen.get(down, 0.0):
                 chosen = down
-            else:
-                chosen = max((down, tokens, up), key=lambda k: seen.get(k, -1.0))
+            elif up > tokens and (up not in seen or seen[up] >= TUNE_GAIN * seen[tokens]):
+                chosen = up
             limiter.total_tokens = chosen
             self.parallelism.append(chosen)
 
