@@ -40,7 +40,8 @@ from janitor.plan import Item, Plan
 MAX_WORKERS = 64
 START_WORKERS = 1
 TUNE_INTERVAL = 0.1  # seconds between two adjustments
-TUNE_GAIN = 1.15  # what doubling the workers must add to throughput to be kept
+TUNE_GAIN = 1.15  # what more workers must add to throughput to be kept
+TUNE_LINEAR = 0.7  # throughput this close to proportional to the workers: climb faster
 DEFAULT_WORKERS = None
 # What one thread hop may do before it hands the rest of its subtree to other workers: a number
 # of entries (a local disk) or a time (a slow filesystem, where one directory can take long).
@@ -440,9 +441,10 @@ class Engine:
     async def _tune(self, limiter: anyio.CapacityLimiter, queued: Callable[[], int]) -> None:
         """Hill-climb the number of workers on measured throughput (entries per second).
 
-        It starts with one worker and doubles the count while each doubling pays, that is while
-        the larger count moves at least TUNE_GAIN times the entries the smaller one did; a count
-        that does not pay gives way to the one below it. Each count's throughput is remembered
+        It starts with one worker and doubles the count while each step pays, that is while the
+        larger count moves at least TUNE_GAIN times the entries the smaller one did (four times
+        the count when throughput grew almost in proportion); a count that does not pay gives way
+        to the one below it. Each count's throughput is remembered
         (averaged with earlier visits), so a larger count is tried again when the smaller one
         slows down. On a local disk, where threads contend for the interpreter and the kernel's
         locks, this stays at one or two workers; where every call waits for a server, it climbs.
@@ -461,12 +463,17 @@ class Engine:
             if queued() < tokens:
                 continue
             seen[tokens] = (seen[tokens] + rate) / 2 if tokens in seen else rate
-            up, down = min(tokens * 2, self.workers), max(tokens // 2, 1)
             chosen = tokens
-            if down < tokens and seen[tokens] < TUNE_GAIN * seen.get(down, 0.0):
+            down = max((k for k in seen if k < tokens), default=None)
+            if down is not None and seen[tokens] < TUNE_GAIN * seen[down]:
                 chosen = down
-            elif up > tokens and (up not in seen or seen[up] >= TUNE_GAIN * seen[tokens]):
-                chosen = up
+            elif tokens < self.workers:
+                # Throughput that grew with the count (calls that wait) climbs four times faster.
+                grew = seen[tokens] / seen[down] if down is not None and seen[down] else 0.0
+                linear = down is not None and grew >= TUNE_LINEAR * tokens / down
+                up = min(tokens * (4 if linear else 2), self.workers)
+                if up not in seen or seen[up] >= TUNE_GAIN * seen[tokens]:
+                    chosen = up
             limiter.total_tokens = chosen
             self.parallelism.append(chosen)
 
