@@ -38,7 +38,7 @@ from janitor.plan import Item, Plan
 # local disk Python threads contend for the interpreter and few workers win; on a slow filesystem
 # (a network share, antivirus) every call waits for the server and many workers hide the latency.
 MAX_WORKERS = 64
-START_WORKERS = 1
+START_WORKERS = 2
 TUNE_INTERVAL = 0.1  # seconds between two adjustments
 TUNE_GAIN = 1.15  # what more workers must add to throughput to be kept
 TUNE_LINEAR = 0.7  # throughput this close to proportional to the workers: climb faster
@@ -441,7 +441,7 @@ class Engine:
     async def _tune(self, limiter: anyio.CapacityLimiter, queued: Callable[[], int]) -> None:
         """Hill-climb the number of workers on measured throughput (entries per second).
 
-        It starts with one worker and doubles the count while each step pays, that is while the
+        It starts with two workers and doubles the count while each step pays, that is while the
         larger count moves at least TUNE_GAIN times the entries the smaller one did (four times
         the count when throughput grew almost in proportion); a count that does not pay gives way
         to the one below it. Each count's throughput is remembered
