@@ -759,8 +759,7 @@ def summarize(
                     row["device"] = {
                         "name": devices[0]["name"],
                         **{
-                            k: statistics.median(d.get(k, 0) for d in devices)
-                            for k in ("discards", "discard_ms", "busy_ms", "writes", "reads")
+                            k: statistics.median(d.get(k, 0) for d in devices) for k in _STAT_FIELDS
                         },
                     }
             rows.append(row)

@@ -125,17 +125,22 @@ class Ops:
         time.sleep(seconds)
 
 
-class _KillAfter(Ops):
-    """Ops that kill their own process after the N-th rename, unlink or rmdir (tests only)."""
+class MutationCounter(Ops):
+    """Ops that count their renames, unlinks and rmdirs (the mutations a kill can follow).
 
-    def __init__(self, mutations: int) -> None:
-        self._left = mutations
+    With `kill_after=N` the process SIGKILLs itself right after the N-th one: crash-safety
+    tests pick N among the mutations a whole run counts.
+    """
+
+    def __init__(self, kill_after: int = 0) -> None:
+        self.mutations = 0
+        self._kill_after = kill_after
         self._lock = threading.Lock()
 
     def _mutated(self) -> None:
         with self._lock:
-            self._left -= 1
-            if self._left == 0:
+            self.mutations += 1
+            if self.mutations == self._kill_after:
                 os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
     def rename(self, src: str, dst: str) -> None:
@@ -153,7 +158,7 @@ class _KillAfter(Ops):
 
 def _default_ops() -> Ops:
     after = os.environ.get(KILL_AFTER_VARIABLE, "")
-    return _KillAfter(int(after)) if after.isdigit() and int(after) > 0 else Ops()
+    return MutationCounter(int(after)) if after.isdigit() and int(after) > 0 else Ops()
 
 
 @dataclass(frozen=True)
@@ -441,15 +446,15 @@ class Engine:
     async def _tune(self, limiter: anyio.CapacityLimiter, queued: Callable[[], int]) -> None:
         """Hill-climb the number of workers on measured throughput (entries per second).
 
-        It starts with two workers and doubles the count while each step pays, that is while the
-        larger count moves at least TUNE_GAIN times the entries the smaller one did (four times
-        the count when throughput grew almost in proportion); a count that does not pay gives way
-        to the one below it. Each count's throughput is remembered
-        (averaged with earlier visits), so a larger count is tried again when the smaller one
-        slows down. On a local disk, where threads contend for the interpreter and the kernel's
-        locks, this stays at one or two workers; where every call waits for a server, it climbs.
-        While fewer directories wait than workers could take, throughput says nothing about the
-        count (the work is running out), and it is left alone.
+        It starts with two workers and doubles the count while each step pays, that is while
+        the larger count moves at least TUNE_GAIN times the entries the smaller one did
+        (four times the count when throughput grew almost in proportion); a count that does
+        not pay gives way to the one below it. Each count's throughput is remembered
+        (averaged with earlier visits), so a larger count is tried again when the smaller
+        one slows down. On a local disk, where threads contend for the interpreter and the
+        kernel's locks, this stays at one or two workers; where every call waits for a
+        server, it climbs. While fewer directories wait than workers could take, throughput
+        says nothing about the count (the work is running out), and it is left alone.
         """
         seen: dict[int, float] = {}
         done = self._entries_done
@@ -469,8 +474,9 @@ class Engine:
                 chosen = down
             elif tokens < self.workers:
                 # Throughput that grew with the count (calls that wait) climbs four times faster.
-                grew = seen[tokens] / seen[down] if down is not None and seen[down] else 0.0
-                linear = down is not None and grew >= TUNE_LINEAR * tokens / down
+                linear = (
+                    down is not None and seen[tokens] >= TUNE_LINEAR * seen[down] * tokens / down
+                )
                 up = min(tokens * (4 if linear else 2), self.workers)
                 if up not in seen or seen[up] >= TUNE_GAIN * seen[tokens]:
                     chosen = up

@@ -18,7 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,7 @@ from janitor import plan as plans
 from janitor import scan
 from janitor.cli import app
 from janitor.layout import uv
-from janitor.remove import KILL_AFTER_VARIABLE, Ops, execute
+from janitor.remove import KILL_AFTER_VARIABLE, MutationCounter, execute
 from tests.uvfactory import PYTHON, UvCache, copy_cache, make_wheel, run_uv, snapshot
 
 pytestmark = pytest.mark.slow
@@ -300,30 +299,6 @@ def rerun(root: Path, packages: Sequence[str]) -> Tree:
     return snapshot(root)
 
 
-class Counting(Ops):
-    """Real calls, counting the mutations the kill hook counts."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.mutations = 0
-
-    def _count(self) -> None:
-        with self.lock:
-            self.mutations += 1
-
-    def rename(self, src: str, dst: str) -> None:
-        super().rename(src, dst)
-        self._count()
-
-    def unlink(self, path: str, name: str, dir_fd: int | None) -> None:
-        super().unlink(path, name, dir_fd)
-        self._count()
-
-    def rmdir(self, path: str) -> None:
-        super().rmdir(path)
-        self._count()
-
-
 def count_mutations(root: Path, packages: Sequence[str]) -> int:
     """How many mutations a whole sweep makes, counted in-process on a copy."""
     root = root.resolve()
@@ -331,7 +306,7 @@ def count_mutations(root: Path, packages: Sequence[str]) -> int:
     async def sweep() -> int:
         inventory = await scan.scan(root)
         the_plan = plans.packages(inventory, packages) if packages else plans.prune(inventory)
-        ops = Counting()
+        ops = MutationCounter()  # the kill hook's own count
         removal = await execute(root, the_plan, ops=ops)
         assert removal.failures == []
         return ops.mutations
