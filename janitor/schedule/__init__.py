@@ -1,0 +1,156 @@
+"""`janitor sweep` on a timer: systemd user timers, cron, launchd agents and Task Scheduler.
+
+The package's public API, and the choice of backend. Planning is pure: `plan_install` and
+`plan_remove` return a `Plan` whose steps carry every file's content and every command, so
+`--dry-run` can show it; `apply` carries a plan out and `read_installed` reports what is there.
+Only `apply`, `read_installed`, `detect_host` and `janitor_command` touch the system. The host
+(platform, home and config dirs) is a value, so every backend plans on any OS.
+
+Each backend owns its files, their format and how they are read back: `systemd`, `cron`,
+`launchd` and `taskscheduler`. `model` holds the values they share, `system` the commands and
+reads that touch the machine, and `executor` carries out a plan's steps.
+May import every module of janitor.schedule.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath, PureWindowsPath
+
+from janitor.schedule import cron, launchd, systemd, taskscheduler
+from janitor.schedule.cron import cron_line, crontab_with, crontab_without, parse_crontab
+from janitor.schedule.executor import apply
+from janitor.schedule.launchd import LAUNCHD_LABEL, PLIST_NAME, launchd_plist, parse_plist
+from janitor.schedule.model import (
+    CRON_MARKER,
+    SWEEP_PREFIX,
+    Backend,
+    EditCrontab,
+    Every,
+    Host,
+    Installed,
+    Job,
+    Plan,
+    RemoveFile,
+    RunCommand,
+    ScheduleError,
+    WriteFile,
+    sweep_command,
+)
+from janitor.schedule.system import detect_host, janitor_command
+from janitor.schedule.systemd import (
+    SERVICE_NAME,
+    TIMER_NAME,
+    parse_systemd_units,
+    systemd_quote,
+    systemd_service,
+    systemd_split,
+    systemd_timer,
+)
+from janitor.schedule.taskscheduler import (
+    TASK_NAMESPACE,
+    TASK_XML_NAME,
+    parse_task_xml,
+    task_xml,
+    windows_split,
+)
+
+__all__ = [
+    "CRON_MARKER",
+    "LAUNCHD_LABEL",
+    "PLIST_NAME",
+    "SERVICE_NAME",
+    "SWEEP_PREFIX",
+    "TASK_NAMESPACE",
+    "TASK_XML_NAME",
+    "TIMER_NAME",
+    "Backend",
+    "EditCrontab",
+    "Every",
+    "Host",
+    "Installed",
+    "Job",
+    "Plan",
+    "RemoveFile",
+    "RunCommand",
+    "ScheduleError",
+    "WriteFile",
+    "apply",
+    "choose_backend",
+    "cron_line",
+    "crontab_with",
+    "crontab_without",
+    "detect_host",
+    "janitor_command",
+    "launchd_plist",
+    "parse_crontab",
+    "parse_plist",
+    "parse_systemd_units",
+    "parse_task_xml",
+    "plan_install",
+    "plan_remove",
+    "read_installed",
+    "sweep_command",
+    "systemd_quote",
+    "systemd_service",
+    "systemd_split",
+    "systemd_timer",
+    "task_xml",
+    "windows_split",
+]
+
+
+def _check_job(job: Job, platform: str) -> None:
+    if not job.argv:
+        raise ValueError("a scheduled job needs a command")
+    program = PureWindowsPath(job.argv[0]) if platform == "win32" else PurePosixPath(job.argv[0])
+    if not program.is_absolute():
+        raise ValueError(f"the scheduled command must be absolute, got {job.argv[0]!r}")
+    for arg in job.argv:
+        if any(char in arg for char in "\n\r\0"):
+            raise ScheduleError(f"cannot schedule an argument with a line break or NUL: {arg!r}")
+
+
+def choose_backend(host: Host) -> Backend:
+    """launchd on macOS, Task Scheduler on Windows, else systemd if usable, else cron."""
+    if host.platform == "darwin":
+        return Backend.LAUNCHD
+    if host.platform == "win32":
+        return Backend.TASK_SCHEDULER
+    return Backend.SYSTEMD if host.systemd else Backend.CRON
+
+
+def plan_install(job: Job, host: Host, backend: Backend | None = None) -> Plan:
+    """The steps that install `job` (replacing any earlier schedule of janitor's)."""
+    chosen = backend or choose_backend(host)
+    _check_job(job, "win32" if chosen is Backend.TASK_SCHEDULER else "posix")
+    if chosen is Backend.SYSTEMD:
+        return systemd.plan(job, host)
+    if chosen is Backend.CRON:
+        return cron.plan(job, host)
+    if chosen is Backend.LAUNCHD:
+        return launchd.plan(job, host)
+    return taskscheduler.plan(job, host)
+
+
+def plan_remove(host: Host, backend: Backend | None = None) -> Plan:
+    """The steps that remove janitor's schedule; harmless when there is none."""
+    chosen = backend or choose_backend(host)
+    if chosen is Backend.SYSTEMD:
+        return systemd.unplan(host)
+    if chosen is Backend.CRON:
+        return cron.unplan()
+    if chosen is Backend.LAUNCHD:
+        return launchd.unplan(host)
+    return taskscheduler.unplan(host)
+
+
+def read_installed(host: Host, backend: Backend | None = None) -> Installed | None:
+    """janitor's schedule on this machine as read back, with whether the scheduler has it."""
+    chosen = backend or choose_backend(host)
+    if chosen is Backend.SYSTEMD:
+        return systemd.read(host)
+    if chosen is Backend.CRON:
+        return cron.read()
+    if chosen is Backend.LAUNCHD:
+        return launchd.read(host)
+    return taskscheduler.read(host)
