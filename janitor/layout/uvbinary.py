@@ -9,9 +9,11 @@ module owns finding and decoding that chain, for Linux and macOS `uv` and Window
   `[a-z0-9-]` around a needle is cut into `<kind>-v<N>` tokens, each starting right after the digits
   of the one before. A stretch of two or more tokens is a chain.
 - The first token's kind may carry a glued tail of the literal before it (`elementswheels-v8`). It
-  is split off with the caller's vocabulary of kinds (`kinds`, which janitor derives from the
-  generated table `janitor.layout.releases`); a chain that starts cleanly (after a control byte)
-  needs none. A first token that cannot be split with confidence makes the answer None.
+  is split off with the caller's vocabulary of kinds, `kinds`: no list of kinds is written here;
+  janitor passes `janitor.layout.releases.current_kinds()`, the kinds of the newest release of the
+  generated table (the table's generator passes every kind it knows). A chain that starts cleanly
+  (after a control byte) needs none. A first token that cannot be split with confidence makes the
+  answer None.
 - Literals of exactly 8 or 16 bytes (`files-v0`) may be moved by the linker into a pool of
   same-sized constants elsewhere. A pool entry, aligned to its size, is added when its kind is in
   the vocabulary and missing from the chain.
@@ -20,8 +22,8 @@ module owns finding and decoding that chain, for Linux and macOS `uv` and Window
   holding an older version of some kind than another chain is stale; only its newest tokens of
   kinds in the vocabulary count.
 
-The answer is None unless the result holds an `archive-v<N>` bucket and at least six buckets.
-Standard library only; imports nothing from janitor.
+The answer is None unless the result holds an `archive-v<N>` bucket and at least six buckets; a
+file that cannot be read raises OSError. Standard library only; imports nothing from janitor.
 """
 
 from __future__ import annotations
