@@ -1,6 +1,7 @@
 """Generate a synthetic uv cache, laid out exactly as uv 0.13 writes it on Linux.
 
     python benchmarks/gencache.py DEST --files 100000 [--seed 0] [--jobs 3] [--verify]
+    python benchmarks/gencache.py DEST --versions 3000 [--packages 300] [--seed 0] [--verify]
 
 The cache holds live entries (unzipped wheels linked from the wheels and sdists buckets, the
 sdists' sources and built wheels, simple-index files) and about as many files of garbage that
@@ -12,8 +13,15 @@ Besides DEST it writes DEST.manifest.json: the relative top-level paths `uv cach
 `rm -rf` and `shutil.rmtree` can be timed on the same work. `--verify` runs the real uv on a copy
 and checks the manifest against what uv logs and leaves.
 
-The output depends only on --files and --seed, not on --jobs or scheduling. Files are written
-with os.open/os.write relative to directory descriptors by a pool of worker processes.
+With --versions it writes a different cache instead: a clean one (nothing for `uv cache prune`)
+holding that many versions of --packages packages, each a small unzipped wheel with its link,
+`.rev` and `.lock` in the wheels bucket, written at times spread over a year and last used (the
+`.rev`'s access time) up to half a year later; its manifest lists every version with its times
+and what evicting it frees, for timing and checking `janitor sweep --max-size`.
+
+The output depends only on --files (or --versions, --packages) and --seed, not on --jobs or
+scheduling. Files are written with os.open/os.write relative to directory descriptors by a pool
+of worker processes.
 """
 
 from __future__ import annotations
@@ -1054,6 +1062,141 @@ def manifest_path(dest: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# A cache of many versions, for size-budget eviction
+# ---------------------------------------------------------------------------------------------
+
+VERSIONS_LAYOUT = "versions"
+VERSIONS_SPAN_S = 365 * 86_400  # creation times spread over a year, last uses up to half after
+
+
+@dataclass(frozen=True)
+class VersionTimes:
+    """When a version was written (its link, `.rev` and `.lock`) and last used (`.rev` atime)."""
+
+    entry: WheelEntry
+    created_ns: int
+    used_ns: int
+
+    @property
+    def link(self) -> str:
+        u = self.entry
+        return f"{WHEELS}/{SHARD_INDEX}/{u.index}/{u.wheel.name}/{u.wheel.version}-{TAG}"
+
+
+def make_versions_plan(packages: int, versions: int, seed: int) -> tuple[Plan, list[VersionTimes]]:
+    """`versions` small wheel versions spread over `packages` packages, with distinct times."""
+    rng = random.Random(seed ^ 0x7E5)
+    ids = _Ids(rng)
+    packages = max(1, min(packages, versions))
+    names = _Names(rng, packages)
+    plan = Plan(files=0, seed=seed, indexes=[ids.hex()])
+    base_ns = (1_700_000_000 + rng.randrange(0, 30_000_000)) * 10**9
+    used: set[int] = set()
+    out: list[VersionTimes] = []
+    for name, count in zip(names.pool, _split(rng, versions, packages), strict=True):
+        for _ in range(count):
+            _, version = names.pair(name)
+            created = base_ns + rng.randrange(0, VERSIONS_SPAN_S * 10**9)
+            last = created + rng.randrange(1, VERSIONS_SPAN_S * 10**9 // 2)
+            while last in used:
+                last += 1
+            used.add(last)
+            wheel = WheelSpec(name, version, rng.randint(4, 10), rng.getrandbits(63))
+            entry = WheelEntry(plan.indexes[0], ids.archive(), wheel, divmod(created, 10**9))
+            out.append(VersionTimes(entry, created, last))
+        plan.simple.append((plan.indexes[0], name, _loguniform(rng, 1000, 200_000)))
+    plan.phase1 = [v.entry for v in out]
+    return plan, out
+
+
+def apply_times(root: Path, versions: Iterable[dict[str, Any]]) -> None:
+    """Set the times of every version's link, `.rev` and `.lock` as the manifest records them.
+
+    A copy keeps them (`cp -a`), but reading the pristine cache to copy it moves its access times,
+    and a version's last use is the newest of them: the runner calls this on every copy.
+    """
+    for v in versions:
+        link = os.path.join(root, v["link"])
+        created, last = v["created_ns"], v["used_ns"]
+        os.utime(f"{link}.rev", ns=(last, created))
+        os.utime(f"{link}.lock", ns=(created, created))
+        os.utime(link, ns=(created, created), follow_symlinks=False)
+
+
+def disk_usage(path: Path | str) -> int:
+    """Bytes allocated to the files (not directories) of a tree, each inode once, as janitor's
+    `--max-size` counts the cache."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    stack = [str(path)]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                if st.st_nlink > 1:
+                    if (st.st_dev, st.st_ino) in seen:
+                        continue
+                    seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def generate_versions(
+    dest: Path, packages: int, versions: int, seed: int, jobs: int
+) -> dict[str, Any]:
+    """Write a clean cache of many small versions at `dest`; return its manifest."""
+    started = time.perf_counter()
+    plan, times = make_versions_plan(packages, versions, seed)
+    dest.mkdir(parents=True)
+    root = str(dest)
+    top = Writer(root, make_content(seed))
+    _write_top(top, plan, seed)
+    totals = [top.counts()]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(root, seed)) as pool:
+        totals.extend(pool.imap_unordered(_run_batch, _batches(plan.phase1, 2000)))
+    total = Counts(*(sum(c[i] for c in totals) for i in range(6)))
+    listed: list[dict[str, Any]] = []
+    for v in times:
+        u = v.entry
+        listed.append(
+            {
+                "link": v.link,
+                "archive": u.archive_id,
+                "package": u.wheel.name,
+                "version": u.wheel.version,
+                "created_ns": v.created_ns,
+                "used_ns": v.used_ns,
+                # What evicting the version frees: its archive and its pointer files.
+                "disk": disk_usage(dest / ARCHIVE / u.archive_id)
+                + sum(
+                    os.lstat(f"{dest / v.link}{ext}").st_blocks * 512 for ext in (".rev", ".lock")
+                ),
+            }
+        )
+    apply_times(dest, listed)
+    manifest: dict[str, Any] = {
+        "generator": GENERATOR_VERSION,
+        "layout": VERSIONS_LAYOUT,
+        "packages": len(plan.simple),
+        "versions": len(times),
+        "seed": seed,
+        "cache": os.path.abspath(root),
+        "files": total.files,
+        "dirs": total.dirs,
+        "bytes": total.bytes,
+        "disk_bytes": disk_usage(dest),
+        "generation_seconds": round(time.perf_counter() - started, 3),
+        "entries": listed,
+    }
+    manifest_path(dest).write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+# ---------------------------------------------------------------------------------------------
 # Verification against the real uv
 # ---------------------------------------------------------------------------------------------
 
@@ -1138,10 +1281,49 @@ def verify(dest: Path, manifest: dict[str, Any], uv: str) -> list[str]:
     return problems
 
 
+def verify_versions(dest: Path, manifest: dict[str, Any], uv: str) -> list[str]:
+    """Run `uv cache prune -v` on a copy of a versions cache: it must find nothing to remove."""
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="gencache-verify-", dir=dest.parent) as tmp:
+        copy = Path(tmp) / "cache"
+        subprocess.run(["cp", "-a", str(dest), str(copy)], check=True)
+        before = listing(copy)
+        missing = [v["link"] for v in manifest["entries"] if f"f {v['link']}.rev" not in before]
+        problems.extend(f"manifest version missing from the cache: {p}" for p in missing[:20])
+        proc = subprocess.run(
+            [uv, "cache", "prune", "--cache-dir", str(copy), "--force", "-v"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return [f"uv cache prune failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}"]
+        lines = (proc.stderr + proc.stdout).splitlines()
+        removed = [m["path"] for line in lines if (m := _REMOVING.search(line)) is not None]
+        problems.extend(f"uv removed: {os.path.relpath(p, copy)}" for p in removed)
+        after = listing(copy)
+        problems.extend(f"gone after uv cache prune: {x}" for x in sorted(before - after)[:20])
+        if len(before) != manifest["files"] + manifest["dirs"]:
+            problems.append(
+                f"cache holds {len(before)} entries, manifest counts "
+                f"{manifest['files'] + manifest['dirs']}"
+            )
+    return problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate a synthetic uv cache.")
     parser.add_argument("dest", type=Path, help="directory to create (must not exist)")
     parser.add_argument("--files", type=int, default=10_000, help="about how many files")
+    parser.add_argument(
+        "--versions",
+        type=int,
+        default=None,
+        help="instead: a clean cache of this many small package versions (for --max-size)",
+    )
+    parser.add_argument(
+        "--packages", type=int, default=None, help="with --versions: how many packages (1/10)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=min(4, (os.cpu_count() or 1) + 1))
     parser.add_argument("--force", action="store_true", help="replace DEST if it exists")
@@ -1151,12 +1333,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--uv", default=None, help="uv binary for --verify")
     args = parser.parse_args(argv)
     dest: Path = args.dest.absolute()
-    if args.files < 1000:
+    if args.versions is None and args.files < 1000:
         parser.error("--files must be at least 1000")
+    if args.versions is not None and args.versions < 1:
+        parser.error("--versions must be at least 1")
     if dest.exists() or dest.is_symlink():
         if not args.force:
             parser.error(f"{dest} exists (use --force to replace it)")
         shutil.rmtree(dest)
+    if args.versions is not None:
+        packages = args.packages or max(1, args.versions // 10)
+        manifest = generate_versions(dest, packages, args.versions, args.seed, max(1, args.jobs))
+        secs = manifest["generation_seconds"]
+        print(
+            f"{dest}: {manifest['versions']} versions of {manifest['packages']} packages, "
+            f"{manifest['files']} files, {manifest['dirs']} dirs, "
+            f"{manifest['disk_bytes'] / 2**20:.1f} MiB on disk in {secs:.1f} s"
+        )
+        if args.verify:
+            problems = verify_versions(dest, manifest, args.uv or find_uv())
+            for problem in problems:
+                print(f"verify: {problem}", file=sys.stderr)
+            if problems:
+                return 1
+            print("verify: uv cache prune finds nothing to remove")
+        return 0
     manifest = generate(dest, args.files, args.seed, max(1, args.jobs))
     secs = manifest["generation_seconds"]
     rss_self = _maxrss_mib("self")
