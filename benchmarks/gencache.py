@@ -48,10 +48,10 @@ from typing import Any, NamedTuple
 
 import msgpack
 
+from janitor.layout.follow import buckets_by_kind
 from janitor.layout.uv import (
     CACHEDIR_TAG,
     CACHEDIR_TAG_SIGNATURE,
-    KNOWN_VERSIONS,
     LOCK_FILE,
     SDIST_METADATA,
     SHARD_INDEX,
@@ -59,13 +59,14 @@ from janitor.layout.uv import (
     SOURCE_DIR,
     BucketName,
     Kind,
-    current_buckets,
     normalize,
+    parse_bucket,
 )
 
 GENERATOR_VERSION = 1
 
-BUCKETS = current_buckets(())
+# The buckets of the newest uv release janitor knows (the one the benchmarks run).
+BUCKETS = buckets_by_kind()
 ARCHIVE = BUCKETS[Kind.ARCHIVE]
 WHEELS = BUCKETS[Kind.WHEELS]
 SDISTS = BUCKETS[Kind.SDISTS]
@@ -74,7 +75,9 @@ BUILDS = BUCKETS[Kind.BUILDS]
 SIMPLE = BUCKETS[Kind.SIMPLE]
 INTERPRETER = BUCKETS[Kind.INTERPRETER]
 # Buckets of older uv releases: an older wheels bucket and a kind that no longer exists.
-STALE_WHEELS = str(BucketName(Kind.WHEELS.value, KNOWN_VERSIONS[Kind.WHEELS] - 3))
+_WHEELS = parse_bucket(WHEELS)
+assert _WHEELS is not None
+STALE_WHEELS = str(BucketName(Kind.WHEELS.value, _WHEELS.version - 3))
 STALE_BUILT_WHEELS = str(BucketName("built-wheels", 3))
 REVISION_REV = "revision.rev"
 TAG = "py3-none-any"

@@ -1,6 +1,6 @@
 """`python -m janitor`."""
 
-from janitor.cli import main
+from janitor.entry import main
 
 if __name__ == "__main__":
     main()

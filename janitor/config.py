@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-from packaging.utils import InvalidName, canonicalize_name
-
 from janitor.errors import UsageError
 from janitor.units import parse_duration, parse_size
 
@@ -54,7 +51,13 @@ class SweepDefaults:
     packages: tuple[str, ...] | None = None
     cache_dir: Path | None = None
     workers: int | None = None
+    processes: int | None = None
     wait: datetime.timedelta | None = None
+    min_free: int | None = None
+    keep: tuple[str, ...] | None = None
+    uv: tuple[Path, ...] | None = None
+    # Not from the file: why the default file could not be read (a warning, not an error).
+    warning: str | None = None
 
 
 class _Invalid(Exception):
@@ -107,6 +110,8 @@ def _flag(value: object, _base: Path) -> bool:
 
 
 def _packages(value: object, _base: Path) -> tuple[str, ...]:
+    from packaging.utils import InvalidName, canonicalize_name
+
     if not isinstance(value, list):
         raise _Invalid(
             f'expected an array of package names such as ["hatch"], got {_type_name(value)}'
@@ -127,6 +132,13 @@ def _directory(value: object, base: Path) -> Path:
         raise _Invalid(f"expected a non-empty path string, got {_type_name(value)}")
     # A relative path means the same thing wherever janitor runs: it is relative to the file.
     return base / Path(value).expanduser()
+
+
+def _binaries(value: object, base: Path) -> tuple[Path, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise _Invalid("expected a path string or an array of them, got an empty array")
+    return tuple(_directory(item, base) for item in values)
 
 
 def _seconds(value: object, base: Path) -> datetime.timedelta:
@@ -153,7 +165,11 @@ _SWEEP_KEYS: Mapping[str, tuple[str, Callable[[object, Path], Any]]] = {
     "packages": ("packages", _packages),
     "cache-dir": ("cache_dir", _directory),
     "workers": ("workers", _count(1)),
+    "processes": ("processes", _count(0)),
     "wait": ("wait", _seconds),
+    "min-free": ("min_free", _size),
+    "keep": ("keep", _packages),
+    "uv": ("uv", _binaries),
 }
 
 
@@ -165,6 +181,8 @@ def _unknown(key: str, known: list[str]) -> str:
 
 def default_config_path() -> Path:
     """Where janitor looks for `config.toml` when no path is given."""
+    import platformdirs
+
     return platformdirs.user_config_path(APP_NAME, appauthor=False) / CONFIG_FILE
 
 
@@ -195,7 +213,11 @@ def parse_config(text: str, path: Path) -> SweepDefaults:
 
 
 def load_config(path: Path | None = None) -> SweepDefaults:
-    """Defaults from `path`, or from the default file if there is one (explicit: must exist)."""
+    """Defaults from `path`, or from the default file if there is one (explicit: must exist).
+
+    A default file that cannot be reached (a home directory another user cannot read) is no
+    error: the defaults apply, with a warning saying why.
+    """
     explicit = path is not None
     source = path if path is not None else default_config_path()
     try:
@@ -206,6 +228,8 @@ def load_config(path: Path | None = None) -> SweepDefaults:
         problem = "no such file" if isinstance(error, FileNotFoundError) else "not a directory"
         raise ConfigError(source, None, problem) from None
     except OSError as error:
+        if not explicit:
+            return SweepDefaults(warning=f"cannot read {source}: {error.strerror or error}")
         raise ConfigError(source, None, error.strerror or str(error)) from None
     try:
         text = data.decode("utf-8")

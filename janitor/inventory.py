@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from janitor.layout.follow import Layout, Status
 from janitor.layout.uv import Kind
 
 
@@ -111,9 +112,7 @@ class TopEntry:
 
     name: str
     is_dir: bool
-    marker: bool = False
-    current: bool = False  # a current bucket
-    kind: Kind | None = None  # for current buckets
+    status: Status
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class Inventory:
     """Everything a scan found."""
 
     root: Path
-    buckets: dict[Kind, str]
+    layout: Layout
     top: tuple[TopEntry, ...] = ()
     links: tuple[Link, ...] = ()
     archives: dict[str, Archive] = field(default_factory=dict)
@@ -130,10 +129,16 @@ class Inventory:
     environments: tuple[Environment, ...] = ()
     builds: tuple[str, ...] = ()  # entries of the builds bucket: temporary build environments
     wheel_dirs: tuple[str, ...] = ()  # directories directly in the wheels bucket
-    built_revisions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dir, unzipped children)
+    # (dir, its children `--ci` may drop: (name, is a plain file))
+    built_revisions: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
+    files_shards: tuple[str, ...] = ()  # shard directories of live content-addressed buckets
     notes: tuple[str, ...] = ()  # what was kept because it could not be read or parsed
     trash: tuple[str, ...] = ()  # leftovers of an interrupted run
 
     def bucket(self, kind: Kind) -> str:
-        """The current bucket directory name of a kind."""
-        return self.buckets[kind]
+        """The reference release's bucket of a kind."""
+        return self.layout.bucket(kind)
+
+    def current_of(self, kind: Kind) -> tuple[str, ...]:
+        """Every live bucket of a kind, the reference's first."""
+        return self.layout.current_of(kind)

@@ -1,26 +1,39 @@
-"""Finding the uv cache exactly as uv does, and refusing directories that are not one.
+"""Finding the uv cache as uv does, and refusing directories that are not one.
 
-May import janitor.errors and janitor.layout.
+The order is uv's: `--cache-dir`, then `UV_CACHE_DIR`, then what the newest uv found answers to
+`uv cache dir` (which reads uv.toml's `cache-dir`), and only without a uv, uv's default places.
+Standard library only (with janitor.errors and janitor.finduv), so that `janitor dir` starts
+quickly; the layout's names it needs are spelled out in `_MARKERS`, checked against
+janitor.layout.uv by the tests.
 """
 
 from __future__ import annotations
 
 import enum
 import os
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from janitor import finduv
 from janitor.errors import Refused
-from janitor.layout import uv
+
+CACHEDIR_TAG = "CACHEDIR.TAG"
+CACHEDIR_TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+# Names at the top of a cache that hold no cached data: a directory of only these is empty.
+_MARKERS = frozenset({CACHEDIR_TAG, ".gitignore", ".git", ".lock"})
+_BUCKET_RE = re.compile(r"^[a-z][a-z0-9-]*?-v[0-9]{1,6}$")
 
 
 class Source(str, enum.Enum):
     """Where the cache directory came from."""
 
     FLAG = "--cache-dir"
+    CONFIG = "config file"
     ENV = "UV_CACHE_DIR"
+    UV = "uv cache dir"
     DEFAULT = "default"
 
 
@@ -33,8 +46,8 @@ class Location:
 
     @property
     def explicit(self) -> bool:
-        """Whether the user named this directory (a flag or UV_CACHE_DIR)."""
-        return self.source is not Source.DEFAULT
+        """Whether the user named this directory (a flag, the config or UV_CACHE_DIR)."""
+        return self.source in (Source.FLAG, Source.CONFIG, Source.ENV)
 
 
 def _legacy_dir(env: Mapping[str, str], platform: str, home: Path) -> Path | None:
@@ -66,14 +79,26 @@ def default_cache_dir(
     return home / ".cache" / "uv"
 
 
-def locate(cache_dir: Path | None, env: Mapping[str, str] | None = None) -> Location:
-    """The cache directory to use, in uv's order: the flag, UV_CACHE_DIR, then the default."""
+def locate(
+    cache_dir: Path | None,
+    env: Mapping[str, str] | None = None,
+    uvs: Sequence[finduv.Uv] = (),
+    *,
+    from_config: bool = False,
+) -> Location:
+    """The cache directory to use, in uv's order: the flag (or config), UV_CACHE_DIR, then what
+    the newest of `uvs` says, then uv's default."""
     env = os.environ if env is None else env
     if cache_dir is not None:
-        return Location(Path(os.path.abspath(cache_dir)), Source.FLAG)
+        source = Source.CONFIG if from_config else Source.FLAG
+        return Location(Path(os.path.abspath(cache_dir)), source)
     from_env = env.get("UV_CACHE_DIR")
     if from_env:
         return Location(Path(os.path.abspath(from_env)), Source.ENV)
+    for found in uvs[:1]:
+        answer = finduv.cache_dir(found, env)
+        if answer is not None:
+            return Location(answer, Source.UV)
     return Location(Path(os.path.abspath(default_cache_dir(env))), Source.DEFAULT)
 
 
@@ -87,15 +112,24 @@ def _unsafe_roots() -> set[Path]:
 def has_cachedir_tag(path: Path) -> bool:
     """Whether `path` holds a CACHEDIR.TAG with the standard signature."""
     try:
-        with open(path / uv.CACHEDIR_TAG, "rb") as handle:
-            head = handle.read(len(uv.CACHEDIR_TAG_SIGNATURE))
+        with open(path / CACHEDIR_TAG, "rb") as handle:
+            head = handle.read(len(CACHEDIR_TAG_SIGNATURE))
     except OSError:
         return False
-    return head == uv.CACHEDIR_TAG_SIGNATURE.encode()
+    return head == CACHEDIR_TAG_SIGNATURE
+
+
+def is_empty(names: Sequence[str]) -> bool:
+    """Whether a cache's top-level names hold nothing but markers (as `uv cache clean` leaves)."""
+    return all(name in _MARKERS for name in names)
 
 
 def validate(location: Location) -> Path:
-    """Resolve and check a cache directory; `Refused` unless it is a uv cache janitor may clean."""
+    """Resolve and check a cache directory; `Refused` unless it is a uv cache janitor may clean.
+
+    A directory that holds nothing but uv's markers (`uv cache clean` leaves only `.lock`) is an
+    empty cache: there is nothing in it to remove, whatever it is.
+    """
     path = location.path
     if not path.exists():
         raise Refused(
@@ -106,17 +140,14 @@ def validate(location: Location) -> Path:
     resolved = path.resolve()
     if resolved in _unsafe_roots():
         raise Refused(f"Refusing to clean {resolved}: it is a filesystem root or a home directory")
-    if not has_cachedir_tag(resolved):
-        raise Refused(f"Not a uv cache: {resolved} has no {uv.CACHEDIR_TAG} with uv's signature")
     try:
         names = os.listdir(resolved)
     except OSError as err:
         raise Refused(f"Cannot read the cache at {resolved}: {err.strerror}") from err
-    if not any(_is_uv_bucket(name) for name in names):
-        raise Refused(f"Not a uv cache: {resolved} has a {uv.CACHEDIR_TAG} but no uv bucket")
+    if is_empty(names):
+        return resolved
+    if not has_cachedir_tag(resolved):
+        raise Refused(f"Not a uv cache: {resolved} has no {CACHEDIR_TAG} with uv's signature")
+    if not any(_BUCKET_RE.match(name) for name in names):
+        raise Refused(f"Not a uv cache: {resolved} has a {CACHEDIR_TAG} but no uv bucket")
     return resolved
-
-
-def _is_uv_bucket(name: str) -> bool:
-    parsed = uv.parse_bucket(name)
-    return parsed is not None and parsed.kind in {kind.value for kind in uv.Kind}

@@ -66,7 +66,7 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             return False
         raise ctypes.WinError(code)
 
-    def _unlock(fd: int) -> None:
+    def unlock(fd: int) -> None:
         handle = msvcrt.get_osfhandle(fd)
         overlapped = _Overlapped()
         _kernel32.UnlockFileEx(
@@ -83,7 +83,7 @@ else:
             return False
         return True
 
-    def _unlock(fd: int) -> None:
+    def unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
@@ -136,6 +136,6 @@ async def exclusive(
         try:
             yield
         finally:
-            _unlock(fd)
+            unlock(fd)
     finally:
         os.close(fd)

@@ -1,17 +1,18 @@
 """Plans, removals, reports and references as text lines or JSON documents. Pure; no I/O.
 
-May import janitor.inventory, janitor.plan, janitor.remove, janitor.graph and janitor.units.
+May import janitor.inventory, janitor.plan, janitor.remove, janitor.report and janitor.units
+(and rich, to lay out tables as text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from janitor.inventory import Inventory, Link, Usage
+from janitor.inventory import Link, Usage
 from janitor.plan import Item, ItemKind, Plan
-from janitor.remove import Failure, Removal
+from janitor.remove.outcome import Failure, Removal
+from janitor.report import Report
 from janitor.units import format_size
 
 _NOUNS = {
@@ -22,6 +23,7 @@ _NOUNS = {
     ItemKind.REVISION: ("revision", "revisions"),
     ItemKind.ENVIRONMENT: ("environment", "environments"),
     ItemKind.ARCHIVE: ("archive", "archives"),
+    ItemKind.OBJECTS: ("content-addressed shard", "content-addressed shards"),
 }
 
 
@@ -145,60 +147,6 @@ def sweep_json(
     }
 
 
-@dataclass(frozen=True)
-class PackageRow:
-    """One package version in the cache, for reports."""
-
-    name: str
-    version: str
-    archives: int
-    bytes: int
-
-
-@dataclass(frozen=True)
-class Report:
-    """The cache at a glance."""
-
-    cache_dir: str
-    buckets: Mapping[str, Usage]
-    packages: tuple[PackageRow, ...]
-    reclaimable: Plan
-    environments: tuple[tuple[str, str | None], ...]  # (path, packages)
-
-    @property
-    def total(self) -> Usage:
-        """Everything in the cache's buckets."""
-        total = Usage()
-        for usage in self.buckets.values():
-            total += usage
-        return total
-
-
-def build_report(inventory: Inventory, buckets: Mapping[str, Usage], reclaim: Plan) -> Report:
-    """Gather a report from an inventory measured with sizes."""
-    rows: dict[tuple[str, str], list[int]] = {}
-    for archive in inventory.archives.values():
-        if archive.venv:
-            continue
-        for name, version in archive.packages:
-            row = rows.setdefault((name, version), [0, 0])
-            row[0] += 1
-            row[1] += archive.usage.bytes if archive.usage else 0
-    packages = tuple(
-        PackageRow(name, version, count, size)
-        for (name, version), (count, size) in sorted(rows.items())
-    )
-    environments = []
-    for env in inventory.environments:
-        detail = None
-        for archive_id in env.archives:
-            venv = inventory.archives.get(archive_id)
-            if venv is not None:
-                detail = ", ".join(f"{n} {v}" for n, v in venv.packages)
-        environments.append((env.path, detail))
-    return Report(str(inventory.root), buckets, packages, reclaim, tuple(environments))
-
-
 def runs_lines(runs: Iterable[Mapping[str, Any]]) -> list[str]:
     """The last sweeps from the run log, newest last."""
     lines = []
@@ -215,34 +163,82 @@ def runs_lines(runs: Iterable[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def report_lines(
-    report: Report, chart: list[str] | None = None, runs: Iterable[Mapping[str, Any]] = ()
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], right: Collection[int]
 ) -> list[str]:
+    """Rows as lines of aligned columns (rich's Table, rendered to text)."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="right" if index in right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, color_system=None, highlight=False).print(table)
+    return [line.rstrip() for line in buffer.getvalue().splitlines()]
+
+
+def _frees(plan: Plan) -> str:
+    if not plan.items:
+        return "nothing"
+    files = plural(plan.total.files, "file")
+    return f"{format_size(plan.total.disk)} ({_counts(plan.items)}, {files})"
+
+
+def report_lines(report: Report, runs: Iterable[Mapping[str, Any]] = ()) -> list[str]:
     """`janitor report` as text."""
     lines = [
         f"Cache: {report.cache_dir}",
-        f"Total: {usage_text(report.total, 'on disk')}",
+        f"Size: {format_size(report.size)} ({report.size:,} bytes, {plural(report.files, 'file')};"
+        " counted as `uv cache size` counts it)",
+        "",
+        f"A plain sweep frees:     {_frees(report.prune)}",
+        f"A sweep with --ci frees: {_frees(report.prune_ci)}",
+        f"Removing everything frees {format_size(report.everything)}; the rest is hard-linked "
+        "into virtual environments outside the cache"
+        if report.everything < report.size
+        else f"Removing everything frees {format_size(report.everything)}",
         "",
         "Buckets:",
     ]
-    for name, usage in sorted(report.buckets.items(), key=lambda kv: -kv[1].bytes):
-        lines.append(f"  {name:<24} {format_size(usage.bytes):>10}  {plural(usage.files, 'file')}")
-    if chart:
-        lines += ["", "Biggest packages:", *(f"  {line}" for line in chart)]
-    lines += ["", f"Packages ({len(report.packages)} versions):"]
-    for row in report.packages:
-        lines.append(f"  {row.name} {row.version:<16} {format_size(row.bytes):>10}")
+    buckets = sorted(report.buckets.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines += [
+        f"  {line}"
+        for line in _table(
+            ["bucket", "on disk"], [(name, format_size(size)) for name, size in buckets], {1}
+        )
+    ]
+    if report.packages:
+        from janitor.chart import bar_chart
+
+        biggest = [(row.name, row.frees) for row in report.packages[:10] if row.frees]
+        if biggest:
+            lines += ["", "Biggest packages:", *(f"  {line}" for line in bar_chart(biggest))]
+        lines += ["", "Packages (what `janitor sweep --package NAME` frees):"]
+        rows = [
+            (
+                row.name,
+                ", ".join(row.versions) or "-",
+                str(row.archives),
+                format_size(row.frees),
+            )
+            for row in report.packages
+        ]
+        lines += [
+            f"  {line}"
+            for line in _table(["package", "versions", "archives", "frees"], rows, {2, 3})
+        ]
     lines += ["", f"Cached environments ({len(report.environments)}):"]
     lines += [f"  {path}: {detail or 'unknown'}" for path, detail in report.environments]
     run_lines = runs_lines(runs)
     if run_lines:
         lines += ["", "Last sweeps:", *run_lines]
-    plan = report.reclaimable
-    lines += [
-        "",
-        f"A plain sweep would remove {_counts(plan.items) or 'nothing'}"
-        + (f": {usage_text(plan.total)}" if plan.items else ""),
-    ]
+    if report.notes:
+        lines += ["", *_notes(report.notes)]
     return lines
 
 
@@ -250,19 +246,27 @@ def report_json(report: Report) -> dict[str, Any]:
     """`janitor report --json`."""
     return {
         "cache_dir": report.cache_dir,
-        "totals": _usage_json(report.total),
-        "buckets": {name: _usage_json(usage) for name, usage in sorted(report.buckets.items())},
+        "size_bytes": report.size,
+        "files": report.files,
+        "buckets": dict(sorted(report.buckets.items())),
+        "frees": {
+            "everything": report.everything,
+            "prune": _usage_json(report.prune.total),
+            "prune_ci": _usage_json(report.prune_ci.total),
+        },
         "packages": [
-            {"name": r.name, "version": r.version, "archives": r.archives, "bytes": r.bytes}
-            for r in report.packages
+            {
+                "name": row.name,
+                "versions": list(row.versions),
+                "archives": row.archives,
+                "frees_bytes": row.frees,
+            }
+            for row in report.packages
         ],
         "environments": [
             {"path": path, "packages": detail} for path, detail in report.environments
         ],
-        "reclaimable": {
-            "items": len(report.reclaimable.items),
-            **_usage_json(report.reclaimable.total),
-        },
+        "notes": list(report.notes),
     }
 
 

@@ -14,19 +14,48 @@ from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
-import aiofiles
-import aiofiles.os
-import platformdirs
-
 APP_NAME = "janitor"
 LOG_FILE = "runs.jsonl"
 # How much of the file's end `read_runs` reads at a time while looking for the newest lines.
 _CHUNK = 64 * 1024
 
 
+# The totals of a sweep that removed nothing, as `render.sweep_json` writes them.
+EMPTY_TOTALS: Mapping[str, Any] = {
+    "items": 0,
+    "by_kind": {},
+    "files": 0,
+    "dirs": 0,
+    "bytes": 0,
+    "disk_bytes": 0,
+}
+
+
 def default_log_path() -> Path:
     """Where janitor appends its run log when no path is given."""
+    import platformdirs
+
     return platformdirs.user_log_path(APP_NAME, appauthor=False) / LOG_FILE
+
+
+def sweep_record(
+    cache_dir: str,
+    policy: Mapping[str, Any],
+    totals: Mapping[str, Any] | None,
+    errors: list[Mapping[str, str]],
+    duration: float,
+    exit_code: int,
+) -> dict[str, Any]:
+    """The log line of one sweep."""
+    return {
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cache_dir": cache_dir,
+        "policy": dict(policy),
+        "totals": dict(totals) if totals is not None else None,
+        "errors": errors,
+        "duration_seconds": round(duration, 3),
+        "exit_code": exit_code,
+    }
 
 
 def _json_default(value: object) -> Any:
@@ -49,6 +78,9 @@ def encode_run(record: Mapping[str, Any]) -> bytes:
 
 async def append_run(record: Mapping[str, Any], path: Path | None = None) -> Path:
     """Append `record` as one line to the run log at `path` (default: `default_log_path()`)."""
+    import aiofiles
+    import aiofiles.os
+
     target = path if path is not None else default_log_path()
     line = encode_run(record)
     await aiofiles.os.makedirs(target.parent, exist_ok=True)
@@ -67,6 +99,29 @@ async def append_run(record: Mapping[str, Any], path: Path | None = None) -> Pat
             if not written:
                 raise OSError(errno.EIO, "the run log accepted no bytes", str(target))
             view = view[written:]
+    return target
+
+
+def append_run_blocking(record: Mapping[str, Any], path: Path | None = None) -> Path:
+    """`append_run` for callers without an event loop (the quick paths of the console script)."""
+    target = path if path is not None else default_log_path()
+    line = encode_run(record)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        end = os.lseek(fd, 0, os.SEEK_END)
+        if end > 0:
+            os.lseek(fd, end - 1, os.SEEK_SET)
+            if os.read(fd, 1) != b"\n":
+                line = b"\n" + line  # a run killed mid-write left a line without its newline
+        view = memoryview(line)
+        while view:
+            written = os.write(fd, view)
+            if not written:
+                raise OSError(errno.EIO, "the run log accepted no bytes", str(target))
+            view = view[written:]
+    finally:
+        os.close(fd)
     return target
 
 

@@ -12,27 +12,38 @@ import pytest
 
 from tests.uvfactory import UvCache, build_cache, copy_cache
 
-# Variables that could lead uv (or janitor) to a cache the tests do not own.
-_CACHE_VARIABLES = ("UV_CACHE_DIR",)
+# Variables that could lead uv (or janitor) to a cache, a config or a log the tests do not own.
+_CACHE_VARIABLES = ("UV_CACHE_DIR", "UV_CONFIG_FILE", "UV_NO_CACHE", "XDG_BIN_HOME", "CARGO_HOME")
 _SESSION_HOME: list[Path] = []
 
 
 def unreachable_cache_env(home: Path) -> dict[str, str]:
-    """Environment values under which every default cache location is a path through a file.
+    """Environment values under which no test can reach a developer's cache, config or log.
 
     `home` must be an empty directory. `$XDG_CACHE_HOME`, `%LOCALAPPDATA%`, `~/.cache` and
-    `~/Library` are regular files, so nothing below them can ever be created.
+    `~/Library` are regular files, so no default uv cache can ever be created below them. The
+    other XDG directories (config, state, data) are fresh directories in `home`, so
+    janitor's config file, run log and state, and uv's uv.toml, are the test's own.
     """
     blocked = home / "blocked"
     blocked.write_text("default cache locations are off limits in tests\n")
     for name in (".cache", "Library"):
         (home / name).write_text("off limits\n")
-    return {
+    env = {
         "HOME": str(home),
         "USERPROFILE": str(home),
         "XDG_CACHE_HOME": str(blocked),
         "LOCALAPPDATA": str(blocked),
+        "APPDATA": str(blocked),
     }
+    for variable, name in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_DATA_HOME", "data"),
+    ):
+        (home / name).mkdir(mode=0o700)
+        env[variable] = str(home / name)
+    return env
 
 
 def pytest_configure(config: pytest.Config) -> None:

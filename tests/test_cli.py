@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from janitor.cli import app
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, Kind
-from tests.uvfactory import UvCache, snapshot
+from tests.uvfactory import UV_BIN, UvCache, snapshot
 
 runner = CliRunner()
 
@@ -144,6 +145,10 @@ def test_dir_prints_the_location_uv_would_use(tmp_path: Path) -> None:
     assert result.stdout.strip() == str(tmp_path)
 
 
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0 or shutil.which("chattr") is None,
+    reason="an immutable file needs chattr +i: root on Linux (CI runs this as root)",
+)
 def test_a_path_that_cannot_be_removed_is_listed_and_exits_1(uv_cache: UvCache) -> None:
     stuck = uv_cache.root / sorted(uv_cache.stale_paths)[0] / "immutable"
     stuck.write_text("x")
@@ -180,10 +185,13 @@ def test_report_json(uv_cache: UvCache) -> None:
     result = runner.invoke(app, ["report", "--json", "--cache-dir", str(uv_cache.root)])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    names = {(p["name"], p["version"]) for p in document["packages"]}
-    assert {("alpha", "1.0"), ("alpha", "2.0"), ("gamma", "1.0")} <= names
+    versions = {p["name"]: p["versions"] for p in document["packages"]}
+    assert versions["alpha"] == ["1.0", "2.0"]
+    assert versions["gamma"] == ["1.0"]
     assert document["environments"][0]["packages"] == "beta 1.0, delta 1.0"
-    assert document["reclaimable"]["items"] > 0
+    assert document["frees"]["prune"]["files"] > 0
+    assert 0 < document["frees"]["prune"]["disk_bytes"] <= document["frees"]["everything"]
+    assert document["frees"]["everything"] <= document["size_bytes"]
 
 
 def test_python_dash_m_and_console_script_run(uv_cache: UvCache) -> None:
@@ -202,8 +210,34 @@ def test_schedule_install_dry_run_names_the_sweep_and_cache(tmp_path: Path) -> N
         app, ["schedule", "install", "--every", "weekly", "--dry-run", "--", "--older-than", "30d"]
     )
     assert result.exit_code == 0, result.output
-    assert "sweep --wait 0 --quiet --older-than 30d --cache-dir" in result.stdout
+    # The cache and the uv found now are fixed in the command: a timer sees neither PATH nor
+    # UV_CACHE_DIR.
+    assert f"sweep --wait 0 --quiet --older-than 30d --uv {UV_BIN} --cache-dir" in result.stdout
     assert str(Path(os.environ["XDG_CACHE_HOME"]) / "uv") in result.stdout
+
+
+@pytest.mark.parametrize("form", [["--cache-dir=/x"], ["--cache-dir", "/x"]])
+def test_schedule_install_keeps_the_cache_named_in_either_form(form: list[str]) -> None:
+    result = runner.invoke(app, ["schedule", "install", "--dry-run", "--", *form])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("--cache-dir") == 1, result.stdout
+    assert "/x" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--older-then", "30d"], "No such option: --older-then"),
+        (["--older-than", "30 days"], "invalid duration '30 days'"),
+        (["--max-size", "lots"], "invalid size 'lots'"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_schedule_install_checks_the_sweep_options_now(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["schedule", "install", "--dry-run", "--", *args])
+    assert result.exit_code == EXIT_USAGE, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ") and message in line, line
 
 
 def test_unreadable_and_read_only_trees_are_removed(uv_cache: UvCache) -> None:

@@ -41,18 +41,20 @@ from janitor.inventory import (
     LinkState,
     TopEntry,
 )
-from janitor.layout import uv
+from janitor.layout import follow, uv
 from janitor.plan import ItemKind, Plan
-from tests.uvfactory import snapshot
+from tests.uvfactory import UV_BUCKETS, UV_VERSION, snapshot
 
 runner = CliRunner()
 
-CURRENT = uv.current_buckets([])
+CURRENT = dict(UV_BUCKETS)
+# The release a sweep follows here: the uv the tests depend on, which it finds.
+FOLLOWED = [follow.release(follow.version_of(UV_VERSION))[0]]
 WHEELS = CURRENT[uv.Kind.WHEELS]
 SDISTS = CURRENT[uv.Kind.SDISTS]
 ENVIRONMENTS = CURRENT[uv.Kind.ENVIRONMENTS]
 ARCHIVES = CURRENT[uv.Kind.ARCHIVE]
-NEWER_WHEELS = "wheels-v99"  # written by a newer uv: it makes WHEELS a stale bucket
+NEWER_WHEELS = "wheels-v99"  # written by a newer uv: janitor does not know it, and keeps it
 LINK_BUCKETS = (
     WHEELS,
     WHEELS,
@@ -523,8 +525,11 @@ def live_references(tree: Tree) -> dict[str, str]:
     Symlinks by where the operating system resolves them (through other links and `..`);
     Windows link files by their content, as uv reads them on Windows.
     """
-    current = uv.current_buckets(os.listdir(tree.root))
+    current = CURRENT
+    layout = follow.plan_layout(FOLLOWED, os.listdir(tree.root))
     buckets = {current[uv.Kind.WHEELS], current[uv.Kind.SDISTS], current[uv.Kind.ENVIRONMENTS]}
+    # Buckets janitor does not know are kept, and so is what their links reach.
+    buckets |= {n for n, status in layout.statuses.items() if status is follow.Status.UNKNOWN}
     archive_dir = os.path.realpath(tree.root / current[uv.Kind.ARCHIVE])
     found: dict[str, str] = {}
     for rel in [*tree.symlinks, *tree.link_files]:
@@ -733,7 +738,7 @@ def test_plans_of_scanned_trees_never_doom_a_linked_archive(
 ) -> None:
     with scratch() as base:
         tree = build(spec, base)
-        inventory = anyio.run(scan.scan, tree.root)
+        inventory = anyio.run(lambda: scan.scan(tree.root, releases=FOLLOWED))
     check_prune(inventory, plans.prune(inventory))
     check_prune(inventory, plans.prune(inventory, ci=True))
     check_plan(inventory, plans.packages(inventory, selectors))
@@ -750,7 +755,6 @@ rel_paths = st.lists(st.sampled_from(("a", "b", "pypi", "x y", "日")), min_size
 @st.composite
 def inventories(draw: st.DrawFn) -> Inventory:
     """Inventories as a scan could return them, without a disk."""
-    buckets = dict(CURRENT)
     ids = draw(st.lists(archive_ids, max_size=6, unique=True))
     archives = {
         archive_id: Archive(
@@ -809,19 +813,15 @@ def inventories(draw: st.DrawFn) -> Inventory:
         for path in sorted(env_paths)
     )
     tops = {
-        *buckets.values(),
+        *CURRENT.values(),
         *(link.bucket for link in links),
         *draw(st.lists(st.sampled_from(STRAYS))),
     }
-    current = uv.current_buckets(tops)
-    kinds = {name: kind for kind, name in current.items()}
-    top = tuple(
-        TopEntry(name, True, marker=name in uv.MARKERS, current=name in kinds, kind=kinds.get(name))
-        for name in sorted(tops)
-    )
+    layout = follow.plan_layout(FOLLOWED, tops)
+    top = tuple(TopEntry(name, True, layout.status(name)) for name in sorted(tops))
     return Inventory(
         root=Path("/cache"),
-        buckets=current,
+        layout=layout,
         top=top,
         links=tuple(links),
         archives=archives,

@@ -24,16 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 import pytest
 from typer.testing import CliRunner
 
-from janitor import plan as plans
-from janitor import scan
 from janitor.cli import app
 from janitor.layout import uv
-from janitor.remove import KILL_AFTER_VARIABLE, MutationCounter, execute
-from tests.uvfactory import PYTHON, UvCache, copy_cache, make_wheel, run_uv, snapshot
+from tests.killhook import KILL_AFTER_VARIABLE, counting
+from tests.uvfactory import PYTHON, UV_BUCKETS, UvCache, copy_cache, make_wheel, run_uv, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -140,11 +137,13 @@ import anyio
 
 from janitor.cli import main
 
+KILL_AFTER = sys.argv[1]
 # What the first run would import lazily is imported once, here.
 sys.argv = ["janitor", "dir"]
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main()
 anyio.run(anyio.sleep, 0)
+import janitor.remove, janitor.sweep, janitor.scan, janitor.plan, janitor.render  # noqa: E401
 
 for line in sys.stdin:
     argv, env = json.loads(line)
@@ -155,8 +154,12 @@ for line in sys.stdin:
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)
-            os.environ.pop(sys.argv[1], None)
+            os.environ.pop(KILL_AFTER, None)
             os.environ.update(env)
+            if KILL_AFTER in env:
+                from tests.killhook import install
+
+                install(int(env[KILL_AFTER]))
             sys.argv = ["janitor", *argv]
             main()
             code = 0
@@ -216,7 +219,7 @@ def janitors() -> Iterator[Janitors]:
 
 def archive_links(root: Path) -> dict[str, str]:
     """Every symlink outside the archive bucket (and the trash) that resolves to an archive."""
-    archives = root / uv.current_buckets(os.listdir(root))[uv.Kind.ARCHIVE]
+    archives = root / UV_BUCKETS[uv.Kind.ARCHIVE]
     found: dict[str, str] = {}
     for top in os.listdir(root):
         if top in (archives.name, uv.TRASH_DIR):
@@ -240,9 +243,9 @@ class Expected:
     survivors: frozenset[str]  # links an uninterrupted run keeps
 
 
-def sweep_args(root: Path, packages: Sequence[str]) -> list[str]:
+def sweep_args(root: Path, packages: Sequence[str], *extra: str) -> list[str]:
     selectors = [arg for name in packages for arg in ("--package", name)]
-    return ["sweep", "--cache-dir", str(root), "--force", *selectors]
+    return ["sweep", "--cache-dir", str(root), "--force", *selectors, *extra]
 
 
 def sweep_command(root: Path, packages: Sequence[str]) -> list[str]:
@@ -260,7 +263,7 @@ def expect(scene: Scene, packages: Sequence[str], work: Path) -> Expected:
     """Run one uninterrupted sweep on a copy and describe the before and after."""
     root = scene.copy(work / "reference")
     links = archive_links(root)
-    archives_dir = root / uv.current_buckets(os.listdir(root))[uv.Kind.ARCHIVE]
+    archives_dir = root / UV_BUCKETS[uv.Kind.ARCHIVE]
     archives = {archive: snapshot(archives_dir / archive) for archive in set(links.values())}
     outside = snapshot(scene.outside)
     done = subprocess.run(
@@ -281,7 +284,7 @@ def check_killed(root: Path, scene: Scene, expected: Expected) -> bool:
     True when the kill left trees in the trash: it came in the middle of the deletion.
     """
     assert snapshot(scene.outside) == expected.outside
-    archives_dir = root / uv.current_buckets(os.listdir(root))[uv.Kind.ARCHIVE]
+    archives_dir = root / UV_BUCKETS[uv.Kind.ARCHIVE]
     now = archive_links(root)
     assert set(now) >= expected.survivors
     for link, archive in now.items():
@@ -300,18 +303,12 @@ def rerun(root: Path, packages: Sequence[str]) -> Tree:
 
 
 def count_mutations(root: Path, packages: Sequence[str]) -> int:
-    """How many mutations a whole sweep makes, counted in-process on a copy."""
-    root = root.resolve()
-
-    async def sweep() -> int:
-        inventory = await scan.scan(root)
-        the_plan = plans.packages(inventory, packages) if packages else plans.prune(inventory)
-        ops = MutationCounter()  # the kill hook's own count
-        removal = await execute(root, the_plan, ops=ops)
-        assert removal.failures == []
-        return ops.mutations
-
-    return anyio.run(sweep)
+    """How many mutations a whole sweep makes, counted in-process on a copy by the kill hook."""
+    with counting() as counters:
+        result = runner.invoke(app, sweep_args(root, packages, "--processes", "0"))
+    assert result.exit_code == 0, result.output
+    [counter] = counters
+    return counter.mutations
 
 
 @pytest.mark.parametrize("packages", list(SWEEPS.values()), ids=list(SWEEPS))
@@ -324,7 +321,8 @@ def test_killed_after_each_mutation(
 
     def killed_at(after: int) -> tuple[int, bool, int, Tree]:
         root = small_scene.copy(tmp_path / f"kill-{after}")
-        killed = janitors.run(sweep_args(root, packages), kill_after=after)
+        # Threads only: the counter sees every mutation (worker processes run uncounted calls).
+        killed = janitors.run(sweep_args(root, packages, "--processes", "0"), kill_after=after)
         mid_deletion = check_killed(root, small_scene, expected)
         rerun = janitors.run(sweep_args(root, packages))
         after_rerun = snapshot(root)

@@ -96,7 +96,7 @@ def test_max_size_evicts_least_recently_used_first(aged: UvCache) -> None:
     plan = sweep(aged, "--dry-run")
     disk_after_prune = runner.invoke(app, ["report", "--json", "--cache-dir", str(aged.root)])
     assert disk_after_prune.exit_code == 0
-    total = json.loads(disk_after_prune.stdout)["totals"]["disk_bytes"]
+    total = json.loads(disk_after_prune.stdout)["size_bytes"]
     freed = plan["totals"]["disk_bytes"]  # type: ignore[index]
     # A budget a little under what stays after the prune: one eviction is enough.
     document = sweep(aged, "--dry-run", "--max-size", str(total - freed - 1))
@@ -133,7 +133,7 @@ def test_max_size_prefers_what_frees_disk(uv_cache: UvCache, tmp_path: Path) -> 
         runner.invoke(app, ["report", "--json", "--cache-dir", str(uv_cache.root)]).stdout
     )
     plan = sweep(uv_cache, "--dry-run")
-    budget = report["totals"]["disk_bytes"] - plan["totals"]["disk_bytes"] - 1  # type: ignore[index]
+    budget = report["size_bytes"] - plan["totals"]["disk_bytes"] - 1  # type: ignore[index]
     document = sweep(uv_cache, "--dry-run", "--max-size", str(budget))
     evicted = [
         (r["package"], r["version"])

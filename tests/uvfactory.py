@@ -25,13 +25,14 @@ from pathlib import Path, PurePosixPath
 import msgpack
 import uv
 
+from janitor.finduv import parse_version
+from janitor.layout.follow import buckets_by_kind
 from janitor.layout.uv import (
     ARCHIVE_ID_RE,
     REVISION_POINTERS,
     SHARD_PYPI,
     SOURCE_DIR,
     Kind,
-    current_buckets,
     parse_bucket,
     parse_dist_info,
     pointer_id,
@@ -39,6 +40,20 @@ from janitor.layout.uv import (
 )
 
 UV_BIN = Path(uv.find_uv_bin())
+
+
+def uv_version(binary: Path) -> str:
+    """The release of a uv binary, as `X.Y.Z`."""
+    done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True)
+    version = parse_version(done.stdout)
+    if version is None:
+        raise RuntimeError(f"{binary} --version said {done.stdout!r}")
+    return ".".join(map(str, version))
+
+
+# The release of the uv the tests depend on, and its buckets by kind.
+UV_VERSION = uv_version(UV_BIN)
+UV_BUCKETS = buckets_by_kind(UV_VERSION)
 # The interpreter running the tests: passing it as `--python` keeps uv from looking for (or
 # downloading) another one.
 PYTHON = sys.executable
@@ -528,7 +543,7 @@ def build_cache(workdir: Path) -> UvCache:
     venvs = (workdir / "venv-alpha1", workdir / "venv-alpha2")
 
     _populate_with_uv(root, find_links, venvs)
-    buckets = current_buckets(os.listdir(root))
+    buckets = UV_BUCKETS
     archive_bucket = buckets[Kind.ARCHIVE]
     before = _archive_links(root, archive_bucket)
     _rebuild_with_uv(root, find_links, venvs)
@@ -557,7 +572,7 @@ def build_cache(workdir: Path) -> UvCache:
         root=root,
         find_links=find_links,
         venvs=venvs,
-        buckets=current_buckets(os.listdir(root)),
+        buckets=dict(UV_BUCKETS),
         archives=_wheel_archives(root / archive_bucket, skip=env_archive),
         links=links,
         env_link=env_link,

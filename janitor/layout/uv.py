@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,29 +46,19 @@ class Kind(str, enum.Enum):
     PYTHON = "python"
     BINARIES = "binaries"
     OSV = "osv"
+    FILES = "files"  # the content-addressed-cache preview: files the archives hard-link to
+    BUILT_WHEELS = "built-wheels"  # before 0.4.13: built sdists (today's sdists bucket)
 
 
-# The bucket versions of uv 0.13.x. uv bumps them often, so they are a floor, not the answer: a
-# higher version present on disk was written by a newer uv and is the current one (see
-# `current_buckets`), and anything lower is a stale bucket.
-KNOWN_VERSIONS: Mapping[Kind, int] = {
-    Kind.WHEELS: 8,
-    Kind.SDISTS: 11,
-    Kind.FLAT_INDEX: 7,
-    Kind.GIT: 2,
-    Kind.INTERPRETER: 5,
-    Kind.SIMPLE: 28,
-    Kind.ARCHIVE: 0,
-    Kind.BUILDS: 0,
-    Kind.ENVIRONMENTS: 2,
-    Kind.PYTHON: 1,
-    Kind.BINARIES: 0,
-    Kind.OSV: 1,
-}
+# Which kinds' buckets hold links into the archive bucket.
+LINK_KINDS = (Kind.WHEELS, Kind.SDISTS, Kind.ENVIRONMENTS, Kind.BUILT_WHEELS)
+# Which kinds' buckets hold per-package entries, sharded by index (what `uv cache clean` finds).
+SHARDED_KINDS = (Kind.WHEELS, Kind.SDISTS, Kind.SIMPLE, Kind.BUILT_WHEELS)
 
 _BUCKET_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$")
-# Archive ids: 16 characters of a URL-safe alphabet (older uv releases: 21).
-ARCHIVE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16}(?:[A-Za-z0-9_-]{5})?$")
+# Archive ids: 16 characters of a URL-safe alphabet since uv 0.11.9, 21 before; 24 lowercase
+# letters and digits in the content-addressed-cache preview.
+ARCHIVE_ID_RE = re.compile(r"^(?:[A-Za-z0-9_-]{16}|[A-Za-z0-9_-]{21}|[a-z0-9]{24})$")
 # A Windows link file: the whole content is `archive-v<N>/<id>`.
 _LINK_FILE_RE = re.compile(rb"^archive-v(?P<version>[0-9]{1,3})/(?P<id>[A-Za-z0-9_-]{1,64})$")
 # A link file is tiny; anything larger is not one and is not read.
@@ -108,23 +98,15 @@ def parse_bucket(name: str) -> BucketName | None:
     return BucketName(match["kind"], int(match["version"]))
 
 
-def current_buckets(top_level_names: Iterable[str]) -> dict[Kind, str]:
-    """The current bucket name for every kind, given the names at the top of a cache.
-
-    A kind's current version is the highest of uv's known version and any version on disk, so a
-    cache written by a newer uv is served by its own buckets while older ones count as stale.
-    """
-    newest: dict[Kind, int] = dict(KNOWN_VERSIONS)
-    for name in top_level_names:
-        parsed = parse_bucket(name)
-        if parsed is None:
-            continue
-        try:
-            kind = Kind(parsed.kind)
-        except ValueError:
-            continue
-        newest[kind] = max(newest[kind], parsed.version)
-    return {kind: f"{kind.value}-v{version}" for kind, version in newest.items()}
+def kind_of(name: str) -> Kind | None:
+    """The kind of a bucket name (`wheels` of `wheels-v8`), if it is one janitor knows."""
+    parsed = parse_bucket(name)
+    if parsed is None:
+        return None
+    try:
+        return Kind(parsed.kind)
+    except ValueError:
+        return None
 
 
 def parse_link_file(content: bytes) -> tuple[int, str] | None:
@@ -224,7 +206,9 @@ def parse_wheel_entry(
 ) -> tuple[NormalizedName, str] | None:
     """(name, version) of a link: `1.0-py3-none-any` under its package's directory in the wheels
     bucket (pass that directory's name), or `pkg-1.0-py3-none-any` in an sdist revision."""
-    filename = f"{package_dir}-{link_name}.whl" if package_dir else f"{link_name}.whl"
+    # A wheel's file name spells its project name with `_` for `-` (the directory uses `-`).
+    project = package_dir.replace("-", "_") if package_dir else None
+    filename = f"{project}-{link_name}.whl" if project else f"{link_name}.whl"
     try:
         dist, version, _build, _tags = parse_wheel_filename(filename)
     except (InvalidWheelFilename, ValueError):

@@ -1,0 +1,23 @@
+"""`janitor dir`: the cache directory janitor would use, found as uv finds it.
+
+Also answered by janitor.entry without importing this module; both print the same.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from janitor.cli._common import CacheDirOption, UvOption, handles_errors
+
+
+def dir_command(cache_dir: CacheDirOption = None, uv: UvOption = None) -> None:
+    """The cache directory janitor would use: the one `uv cache dir` names."""
+    from janitor import finduv, locate
+
+    location = locate.locate(cache_dir, uvs=finduv.find(uv or ()))
+    typer.echo(str(location.path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("dir")(handles_errors(dir_command))

@@ -1,0 +1,91 @@
+"""`janitor doctor`: what janitor finds on this machine, and what needs attention.
+
+May import everything in janitor; heavy modules are imported inside the command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from janitor.cli._common import (
+    CacheDirOption,
+    JsonOption,
+    UvOption,
+    handles_errors,
+    print_json,
+)
+
+
+def doctor(
+    cache_dir: CacheDirOption = None, uv: UvOption = None, json_output: JsonOption = False
+) -> None:
+    """The uvs found, the cache and how it was found, each uv's buckets, access times, the lock
+    and leftovers; exit 1 when something needs attention."""
+    from janitor.doctor import diagnose
+
+    found = diagnose(cache_dir, uv or ())
+    if json_output:
+        print_json(_document(found))
+    else:
+        for line in _lines(found):
+            typer.echo(line)
+    if found.problems:
+        raise typer.Exit(1)
+
+
+def _lines(found: Any) -> list[str]:
+    lines = ["uv binaries:"]
+    if not found.uvs:
+        lines.append("  none found")
+    for view in found.uvs:
+        uv = view.uv
+        lines.append(f"  uv {uv.release} at {uv.path} (found by {uv.found_by})")
+        lines.append(f"    bucket names from: {view.source}")
+        lines.append(f"    uv cache dir: {view.cache_dir or 'no answer'}")
+        lines.append(f"    its buckets here: {', '.join(view.current) or 'none'}")
+        lines.append(f"    its prune would remove: {', '.join(view.stale) or 'nothing'}")
+    lines.append(f"cache: {found.cache} (found by {found.found_by})")
+    if not found.exists:
+        lines.append("  it does not exist yet")
+    for name, status in found.statuses:
+        lines.append(f"  {name}: {status}")
+    lines.append(f"access times: {found.atime}")
+    lines.append(f"lock: {found.lock}")
+    lines.append(f"trash: {len(found.trash)} leftover trees" if found.trash else "trash: empty")
+    lines.extend(f"note: {note}" for note in found.notes)
+    lines.extend(f"problem: {problem}" for problem in found.problems)
+    lines.append("no problems found" if not found.problems else f"{len(found.problems)} problem(s)")
+    return lines
+
+
+def _document(found: Any) -> dict[str, Any]:
+    return {
+        "uvs": [
+            {
+                "version": view.uv.release,
+                "path": str(view.uv.path),
+                "found_by": view.uv.found_by,
+                "buckets_from": view.source,
+                "cache_dir": str(view.cache_dir) if view.cache_dir else None,
+                "buckets_here": list(view.current),
+                "its_prune_removes": list(view.stale),
+            }
+            for view in found.uvs
+        ],
+        "cache_dir": str(found.cache),
+        "found_by": found.found_by,
+        "exists": found.exists,
+        "top_level": dict(found.statuses),
+        "access_times": found.atime,
+        "lock": found.lock,
+        "trash": list(found.trash),
+        "notes": list(found.notes),
+        "problems": list(found.problems),
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("doctor")(handles_errors(doctor))

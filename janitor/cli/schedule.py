@@ -1,0 +1,118 @@
+"""`janitor schedule install|remove|show`: the sweep on a timer.
+
+May import everything in janitor; heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from janitor.cli._common import err, handles_errors
+
+if TYPE_CHECKING:
+    from janitor import schedule as schedules
+
+
+class Every(str, enum.Enum):
+    """How often (the schedule package's `Every`, named here to keep it off start-up)."""
+
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+schedule_app = typer.Typer(
+    help="Run `janitor sweep` on a timer (systemd, cron, launchd or Task Scheduler).",
+    no_args_is_help=True,
+)
+
+
+def install(
+    every: Annotated[Every, typer.Option("--every", help="How often the sweep runs.")] = (
+        Every.DAILY
+    ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Print what would be written and run.")
+    ] = False,
+    sweep_args: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sweep options after --, e.g. -- --older-than 30d --max-size 10GiB"),
+    ] = None,
+) -> None:
+    """Install (or replace) the scheduled sweep; idempotent.
+
+    The sweep options are checked now, as `janitor sweep` would parse them. A timer sees neither
+    the shell's UV_CACHE_DIR nor its PATH, so the cache found now and the uvs found now are
+    written into the command unless the options name them.
+    """
+    from janitor import finduv, locate
+    from janitor import schedule as schedules
+    from janitor.cli import app
+    from janitor.cli.sweep import parse_args
+
+    args = list(sweep_args or [])
+    chosen = parse_args(app, args)
+    uvs = finduv.find(chosen.uv)
+    if not chosen.uv:
+        args += [arg for uv in uvs for arg in ("--uv", str(uv.path))]
+    if chosen.cache_dir is None:
+        args += ["--cache-dir", str(locate.locate(None, uvs=uvs).path)]
+    job = schedules.Job(
+        schedules.Every(every.value), schedules.sweep_command(schedules.janitor_command(), args)
+    )
+    steps = schedules.plan_install(job, schedules.detect_host())
+    _apply(steps, dry_run)
+    if not uvs:
+        err("note: no uv found: the scheduled sweep keeps the newest bucket of every kind")
+
+
+def remove(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Print what would be removed and run.")
+    ] = False,
+) -> None:
+    """Remove the scheduled sweep; nothing installed is fine."""
+    from janitor import schedule as schedules
+
+    _apply(schedules.plan_remove(schedules.detect_host()), dry_run)
+
+
+def show() -> None:
+    """Show the installed schedule, if any."""
+    from janitor import schedule as schedules
+
+    installed = schedules.read_installed(schedules.detect_host())
+    if installed is None:
+        typer.echo("No janitor schedule is installed")
+        return
+    typer.echo(f"backend: {installed.backend.value}")
+    typer.echo(f"every: {installed.every.value if installed.every else 'unknown'}")
+    typer.echo(f"command: {' '.join(installed.argv)}")
+    for path in installed.files:
+        typer.echo(f"file: {path}")
+    if installed.active is not None:
+        typer.echo(f"active: {'yes' if installed.active else 'no'}")
+
+
+def _apply(steps: schedules.Plan, dry_run: bool) -> None:
+    from janitor import schedule as schedules
+
+    if dry_run:
+        for line in steps.describe():
+            typer.echo(line)
+    else:
+        schedules.apply(steps)
+        err(f"Done ({steps.backend.value})")
+    for note in steps.notes:
+        err(f"note: {note}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command group to the app."""
+    schedule_app.command("install")(handles_errors(install))
+    schedule_app.command("remove")(handles_errors(remove))
+    schedule_app.command("show")(handles_errors(show))
+    app.add_typer(schedule_app, name="schedule")

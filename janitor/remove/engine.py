@@ -1,0 +1,446 @@
+"""Carrying out a plan: crash-safe ordering, bounded parallel deletion, hard-link-aware accounting.
+
+A plan is carried out in two phases: everything that holds links is renamed atomically into the
+cache's trash directory, then the archives those links reached. A killed run leaves trees in the
+trash, never a link to a half-deleted archive; the next run finishes them. Trees in the trash are
+deleted while the renames go on, in batches (`_core.Deleter`) handed to a tuned number of workers:
+worker processes where the filesystem answers fast (one per core, since threads there fight over
+the interpreter lock), and threads beside them where calls wait (a network share, antivirus), so
+that many calls are in flight. The engine only keeps the books: which directories wait for which
+subdirectories, what each tree freed, what failed.
+May import janitor.errors, janitor.inventory, janitor.plan, janitor.layout and janitor.remove.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import secrets
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import anyio.abc
+import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from janitor.errors import Refused
+from janitor.inventory import Usage
+from janitor.layout import uv
+from janitor.plan import Item, Plan
+from janitor.remove import _core
+from janitor.remove.ledger import Ledger
+from janitor.remove.outcome import Failure, Outcome, Removal, Reporter
+from janitor.remove.procs import Pool, WorkerLost, can_spawn, usable_cpus
+from janitor.remove.tuner import MAX_WORKERS, START_WORKERS, Tuner
+
+TUNE_INTERVAL = 0.1  # seconds between two adjustments
+# What one batch may do before it hands the rest of its subtree back: a number of entries (a
+# local disk) or a time (a slow filesystem, where one directory can take long).
+BATCH_ENTRIES = 1024
+BATCH_SECONDS = 0.01
+# Worker processes are started only for a deletion still going after this long: small sweeps
+# are over before a process would be up.
+POOL_DELAY = 0.03
+# Items renamed per thread hop.
+DETACH_CHUNK = 32
+_GONE = (FileNotFoundError, NotADirectoryError)
+
+
+class TrashUnusable(Refused):
+    """The cache's trash name is taken by something janitor did not make."""
+
+
+class _Tree:
+    """One plan item being deleted."""
+
+    def __init__(self, item: Item, path: str) -> None:
+        self.item = item
+        self.path = path
+        self.files = self.dirs = self.bytes = self.disk = 0
+        self.failures: list[Failure] = []
+        self.done = anyio.Event()
+
+    def usage(self, credit: int = 0) -> Usage:
+        return Usage(self.files, self.dirs, self.bytes, self.disk + credit)
+
+
+@dataclass(eq=False)
+class _Node:
+    """A directory (or, at the top, a tree) handed to a worker; it waits for `pending` others."""
+
+    path: str
+    tree: _Tree
+    parent: _Node | None = None
+    top: bool = False
+    finish: bool = False  # only its own removal is left: its subdirectories are gone
+    objects: bool = False  # a content-addressed shard, swept in place
+    pending: int = 0
+    failed: bool = False
+
+
+@dataclass
+class _Books:
+    """What the deletion has done so far (touched only from the event loop)."""
+
+    entries: int = 0
+    outstanding: int = 0  # nodes queued or being worked on
+    closing: bool = False
+    trees: dict[str, _Tree] = field(default_factory=dict)  # plan path -> its tree
+
+
+class Engine:
+    """Carries out one plan on one cache; one instance per run."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        workers: int | None = None,
+        processes: int | None = None,
+        ops: _core.Ops | None = None,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.root = root
+        self.trash = root / uv.TRASH_DIR
+        self.adaptive = workers is None
+        self.workers = MAX_WORKERS if workers is None else max(1, workers)
+        self.ops = ops or _core.Ops()
+        # Worker processes run the real calls, so a plan given other `ops` stays in threads.
+        if processes is None:
+            auto = type(self.ops) is _core.Ops and can_spawn()
+            processes = min(usable_cpus(), self.workers) if auto else 0
+        self.processes = processes
+        self.reporter = reporter
+        self.parallelism: list[int] = []  # worker counts the tuner chose, in order
+        self.worker_pids: list[int] = []  # worker processes started
+        self._deleter = _core.Deleter(self.ops, str(root))
+        self._ledger = Ledger()
+        self._books = _Books()
+        self._token = secrets.token_hex(4)
+        self._seq = 0
+        self._renamed: set[str] = set()  # plan items moved into the trash
+        self._real_dirs: set[str] = {str(root)}
+        self._lanes = anyio.CapacityLimiter(START_WORKERS if self.adaptive else self.workers)
+        self._threads = anyio.CapacityLimiter(MAX_WORKERS)
+        self._pool = Pool()
+        self._pool_ready = False
+        self._first_tree = anyio.Event()
+        send, receive = anyio.create_memory_object_stream[_Node](math.inf)
+        self._send: MemoryObjectSendStream[_Node] = send
+        self._receive: MemoryObjectReceiveStream[_Node] = receive
+
+    # ----- the plan -----
+
+    async def run(self, plan: Plan) -> Removal:
+        """Carry out a plan: links first, then archives; delete moved trees in parallel."""
+        await anyio.to_thread.run_sync(self._make_trash, limiter=self._threads)
+        outcomes: dict[str, Outcome] = {}
+        async with anyio.create_task_group() as group:
+            for _ in range(self.workers):
+                group.start_soon(self._worker, self._receive.clone())
+            self._receive.close()  # the workers' clones keep the stream open
+            if self.adaptive:
+                group.start_soon(self._tune)
+            if self.processes:
+                group.start_soon(self._start_pool)
+            try:
+                for phase in (0, 1):
+                    await self._phase([i for i in plan.items if i.phase == phase], outcomes)
+                # Content-addressed files lose their last other link only once the archives
+                # are gone.
+                for tree in self._books.trees.values():
+                    await tree.done.wait()
+                for item in plan.items:
+                    if item.phase == 2:
+                        self._add(item, os.path.join(str(self.root), *item.path.split("/")), True)
+                self._books.closing = True
+                self._first_tree.set()
+                if self._books.outstanding == 0:
+                    self._send.close()
+                for tree in self._books.trees.values():
+                    await tree.done.wait()
+            finally:
+                self._send.close()
+                group.cancel_scope.cancel()
+                await self._pool.aclose()
+        credit = self._ledger.freed()
+        for tree in self._books.trees.values():
+            if tree.item.phase == 2 and not tree.files and not tree.failures:
+                continue  # a shard of the content store with nothing to remove
+            outcomes[tree.item.path] = Outcome(
+                tree.item, tree.usage(credit.get(tree, 0)), tuple(tree.failures)
+            )
+        await anyio.to_thread.run_sync(self._drop_trash, limiter=self._threads)
+        return Removal(tuple(outcomes[item.path] for item in plan.items if item.path in outcomes))
+
+    async def _phase(self, items: Sequence[Item], outcomes: dict[str, Outcome]) -> None:
+        """Move a phase's items aside; delete those that could not be moved before returning."""
+        ready: list[tuple[Item, str]] = []
+        for item in items:
+            blocked = [path for path in item.requires if not self._gone(path, outcomes)]
+            if blocked:
+                outcomes[item.path] = Outcome(
+                    item, Usage(), skipped=f"kept: {blocked[0]} could not be removed"
+                )
+                continue
+            self._seq += 1
+            name = f"{self._token}-{self._seq}-{item.path.rpartition('/')[2]}"[:200]
+            ready.append((item, os.path.join(str(self.trash), name)))
+        in_place: list[_Tree] = []
+
+        async def detach(chunk: list[tuple[Item, str]]) -> None:
+            moved = await anyio.to_thread.run_sync(self._detach, chunk, limiter=self._threads)
+            for (item, _), where in zip(chunk, moved, strict=True):
+                if isinstance(where, Outcome):
+                    outcomes[item.path] = where
+                else:
+                    tree = self._add(item, where[0])
+                    if not where[1]:
+                        in_place.append(tree)
+
+        async with anyio.create_task_group() as group:
+            for start in range(0, len(ready), DETACH_CHUNK):
+                group.start_soon(detach, ready[start : start + DETACH_CHUNK])
+        # Trees that could not be moved aside hold links that must be gone before the archives
+        # they reach are touched.
+        for tree in in_place:
+            await tree.done.wait()
+
+    def _gone(self, path: str, outcomes: dict[str, Outcome]) -> bool:
+        if path in self._renamed:
+            return True
+        if path in outcomes:
+            return outcomes[path].ok
+        tree = self._books.trees.get(path)
+        return tree is not None and tree.done.is_set() and not tree.failures
+
+    def _make_trash(self) -> None:
+        try:
+            os.mkdir(self.trash)
+        except FileExistsError:
+            try:
+                st = os.lstat(self.trash)
+            except OSError:
+                return
+            if not stat.S_ISDIR(st.st_mode) or getattr(st, "st_file_attributes", 0) & 0x400:
+                what = "a link" if stat.S_ISLNK(st.st_mode) else "not a directory"
+                raise TrashUnusable(
+                    f"Cannot use {self.trash} for deletions: it is {what}, not janitor's; "
+                    "move it out of the cache and rerun"
+                ) from None
+        except OSError:
+            pass  # a read-only cache: trees are deleted in place
+
+    def _drop_trash(self) -> None:
+        # When something in it could not be removed, the trash stays for the next run.
+        with contextlib.suppress(OSError):
+            self.ops.rmdir(str(self.trash))
+
+    def _inside_root(self, rel: str) -> bool:
+        """Whether the parent of `rel` is reached from the root through real directories only."""
+        parent = os.path.dirname(rel)
+        if not parent:
+            return True
+        expected = os.path.join(str(self.root), *parent.split("/"))
+        if expected in self._real_dirs:
+            return True
+        if os.path.realpath(expected) != expected:
+            return False
+        self._real_dirs.add(expected)
+        return True
+
+    def _detach(self, chunk: list[tuple[Item, str]]) -> list[Outcome | tuple[str, bool]]:
+        """Move items into the trash: (path to delete, moved) or an Outcome when done already."""
+        moved: list[Outcome | tuple[str, bool]] = []
+        for item, target in chunk:
+            if not self._inside_root(item.path):
+                failure = Failure(item.path, "refused: its path leads through a link")
+                moved.append(Outcome(item, Usage(), (failure,)))
+                continue
+            source = os.path.join(str(self.root), *item.path.split("/"))
+            if item.path.startswith(uv.TRASH_DIR + "/"):
+                moved.append((source, False))
+                continue
+            try:
+                self.ops.rename(source, target)
+            except _GONE:
+                moved.append(Outcome(item, Usage()))
+                continue
+            except OSError:
+                try:
+                    self.ops.lstat(source)
+                except _GONE:
+                    moved.append(Outcome(item, Usage()))
+                except OSError as err:
+                    moved.append(Outcome(item, Usage(), (Failure(item.path, err.strerror or ""),)))
+                else:  # e.g. Windows refuses while a file is open: delete it in place
+                    moved.append((source, False))
+                continue
+            self._renamed.add(item.path)
+            moved.append((target, True))
+        return moved
+
+    # ----- deleting trees -----
+
+    def _add(self, item: Item, path: str, objects: bool = False) -> _Tree:
+        tree = _Tree(item, path)
+        self._books.trees[item.path] = tree
+        self._first_tree.set()
+        if self.reporter is not None and not objects:
+            self.reporter.on_start(1)
+        self._queue(_Node(_core.long_path(path), tree, top=True, objects=objects))
+        return tree
+
+    def _queue(self, node: _Node) -> None:
+        self._books.outstanding += 1
+        self._send.send_nowait(node)
+
+    async def _worker(self, nodes: MemoryObjectReceiveStream[_Node]) -> None:
+        books = self._books
+        async with nodes:
+            async for node in nodes:
+                async with self._lanes:
+                    result = await self._call(node)
+                self._absorb(node, result)
+                books.outstanding -= 1
+                if books.closing and books.outstanding == 0:
+                    self._send.close()
+
+    async def _call(self, node: _Node) -> _core.Result:
+        """One batch, in an idle worker process if there is one, else in a thread."""
+        if node.objects:
+            request: tuple[str | bool | int | float, ...] = ("objects", node.path)
+        elif node.finish:
+            request = ("finish", node.path)
+        else:
+            request = ("batch", node.path, node.top, BATCH_ENTRIES, BATCH_SECONDS)
+        worker = self._pool.take() if self._pool_ready else None
+        if worker is not None:
+            try:
+                result = await worker.call(request)
+            except WorkerLost:
+                pass  # its batch starts again here: deletion is idempotent
+            else:
+                self._pool.give(worker)
+                return result
+        if node.objects or node.finish:
+            call = self._deleter.sweep_objects if node.objects else self._deleter.finish
+            return await anyio.to_thread.run_sync(call, node.path, limiter=self._threads)
+        return await anyio.to_thread.run_sync(
+            self._deleter.batch,
+            node.path,
+            node.top,
+            BATCH_ENTRIES,
+            BATCH_SECONDS,
+            limiter=self._threads,
+        )
+
+    def _absorb(self, node: _Node, result: _core.Result) -> None:
+        """Book a batch's result and queue the work it left."""
+        entries, files, dirs, size, disk, shared, failures, waiting, more, done, failed = result
+        self._books.entries += entries
+        tree = node.tree
+        tree.files += files
+        tree.dirs += dirs
+        tree.bytes += size
+        tree.disk += disk
+        if shared:
+            self._ledger.add(tree, shared)
+        tree.failures.extend(Failure(self._relative(path), error) for path, error in failures)
+        if self.reporter is not None and files:
+            self.reporter.on_progress(files, size)
+        if done:
+            self._finished(node, failed)
+            return
+        nodes: list[_Node] = []
+        for index, (path, parent, pending, bad) in enumerate(waiting):
+            current = node if index == 0 else _Node(path, tree, nodes[parent])
+            current.pending = pending
+            current.failed = bad
+            nodes.append(current)
+        for path, parent in more:
+            self._queue(_Node(path, tree, nodes[parent]))
+
+    def _finished(self, node: _Node, failed: bool) -> None:
+        """A node is done: count it off its parent, whose removal may be all that is left."""
+        current = node
+        while True:
+            parent = current.parent
+            if parent is None:
+                current.tree.done.set()
+                if self.reporter is not None and not current.objects:
+                    tree = current.tree
+                    self.reporter.on_done(Outcome(tree.item, tree.usage(), tuple(tree.failures)))
+                return
+            parent.pending -= 1
+            parent.failed = parent.failed or failed
+            if parent.pending > 0:
+                return
+            if not parent.failed:
+                parent.finish = True
+                self._queue(parent)
+                return
+            current, failed = parent, True
+
+    async def _start_pool(self) -> None:
+        """Start the worker processes once a deletion proves long enough to need them."""
+        books = self._books
+        await self._first_tree.wait()
+        await anyio.sleep(POOL_DELAY)
+        if books.outstanding == 0:
+            return
+        try:
+            await self._pool.start(self.root, self.processes)
+        except OSError:
+            return  # the threads carry on alone
+        self._pool_ready = True
+        self.worker_pids = self._pool.pids
+
+    async def _tune(self) -> None:
+        """Every TUNE_INTERVAL, let the tuner choose the number of lanes from the throughput."""
+        tuner = Tuner(maximum=self.workers)
+        books = self._books
+        done = books.entries
+        started = anyio.current_time()
+        with_pool = False
+        while True:
+            await anyio.sleep(TUNE_INTERVAL)
+            now = anyio.current_time()
+            rate = (books.entries - done) / max(now - started, 1e-6)
+            done, started = books.entries, now
+            if self._pool_ready and not with_pool:
+                with_pool = True
+                tuner.forget()  # processes took over: what threads did says nothing now
+                continue
+            tokens = int(self._lanes.total_tokens)
+            # While fewer directories wait than lanes could take, the work is running out and
+            # throughput says nothing about the count.
+            if books.outstanding < tokens:
+                continue
+            chosen = tuner.step(tokens, rate)
+            self._lanes.total_tokens = chosen
+            self.parallelism.append(chosen)
+
+    def _relative(self, path: str) -> str:
+        for base in (_core.long_path(str(self.root)) + os.sep, str(self.root) + os.sep):
+            if path.startswith(base):
+                return path[len(base) :].replace(os.sep, "/")
+        return path
+
+
+async def execute(
+    root: Path,
+    plan: Plan,
+    *,
+    workers: int | None = None,
+    processes: int | None = None,
+    ops: _core.Ops | None = None,
+    reporter: Reporter | None = None,
+) -> Removal:
+    """Carry out a plan on the cache at `root` (absolute, resolved, locked by the caller)."""
+    engine = Engine(root, workers=workers, processes=processes, ops=ops, reporter=reporter)
+    return await engine.run(plan)

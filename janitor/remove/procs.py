@@ -1,0 +1,132 @@
+"""Deletion worker processes: fresh interpreters that each run `_core.serve` over a pipe.
+
+On a fast filesystem one Python thread per core cannot keep the cores busy: every unlink is a
+short system call and the interpreter lock changes hands around each one. Separate processes do
+not share a lock. They are started with `python -I -S .../_core.py ROOT` through
+`anyio.open_process`: a new program image, not a fork, so no thread, lock or open descriptor of
+the parent (the cache lock included) exists in them; `-I -S` keep out the user's environment and
+site packages, and `_core` needs nothing but the standard library. They only ever receive paths in
+the cache's trash (or trees the engine checked), and end when their input closes: a parent that is
+killed leaves them nothing more to do than finish their batch. May import janitor.remove._core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import anyio.abc
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from janitor.remove import _core
+
+_HEADER_SIZE = 4
+_CORE = Path(_core.__file__).resolve()
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def can_spawn() -> bool:
+    """Whether worker processes can be started here (an interpreter to start, a core to spare)."""
+    return bool(sys.executable) and _CORE.is_file() and usable_cpus() > 1
+
+
+class WorkerLost(Exception):
+    """A worker process ended before it answered."""
+
+
+class Worker:
+    """One worker process and its framed pipe."""
+
+    def __init__(self, process: anyio.abc.Process) -> None:
+        self.process = process
+        assert process.stdin is not None and process.stdout is not None
+        self._send = process.stdin
+        self._receive = BufferedByteReceiveStream(process.stdout)
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.process.pid
+
+    async def call(self, request: tuple[str | bool | int | float, ...]) -> _core.Result:
+        """Send one request and wait for its answer; `WorkerLost` when the process is gone."""
+        data = marshal.dumps(request)
+        try:
+            await self._send.send(len(data).to_bytes(_HEADER_SIZE, "little") + data)
+            header = await self._receive.receive_exactly(_HEADER_SIZE)
+            reply = await self._receive.receive_exactly(int.from_bytes(header, "little"))
+        except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
+            raise WorkerLost(f"deletion worker {self.pid} ended") from None
+        result: _core.Result = marshal.loads(reply)
+        return result
+
+    async def aclose(self) -> None:
+        """Close its input, so it ends; kill it if it does not within a second."""
+        with contextlib.suppress(anyio.BrokenResourceError, OSError):
+            await self._send.aclose()
+        with anyio.move_on_after(1, shield=True) as scope:
+            await self.process.wait()
+        if scope.cancelled_caught:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            with anyio.CancelScope(shield=True):
+                await self.process.wait()
+        await self.process.aclose()
+
+
+class Pool:
+    """Idle worker processes, taken for one request at a time."""
+
+    def __init__(self) -> None:
+        self.idle: list[Worker] = []
+        self.all: list[Worker] = []
+
+    async def start(self, root: Path, count: int) -> None:
+        """Start `count` workers for the cache at `root`, concurrently."""
+
+        async def one() -> None:
+            process = await anyio.open_process(
+                [sys.executable, "-I", "-S", str(_CORE), str(root)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            worker = Worker(process)
+            self.all.append(worker)
+            self.idle.append(worker)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(count):
+                group.start_soon(one)
+
+    def take(self) -> Worker | None:
+        """An idle worker, if there is one."""
+        return self.idle.pop() if self.idle else None
+
+    def give(self, worker: Worker) -> None:
+        """Return a worker after its request."""
+        self.idle.append(worker)
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of every worker started."""
+        return [worker.pid for worker in self.all]
+
+    async def aclose(self) -> None:
+        """End every worker."""
+        self.idle.clear()
+        with anyio.CancelScope(shield=True):
+            for worker in self.all:
+                await worker.aclose()

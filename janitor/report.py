@@ -1,0 +1,173 @@
+"""`janitor report`'s data: the cache's size as `uv cache size` counts it, and what each kind of
+sweep would free.
+
+The size is counted as `du -s --block-size=1` does (and `uv cache size`, which equals it): the
+allocated blocks of every inode once, directories included. What a sweep frees is measured on the
+plans a sweep would carry out, all trees together, so that hard links between them (archives and
+cached environments, the content-addressed store) are counted once and only when their last link
+goes. May import janitor.inventory, janitor.plan, janitor.scan, janitor.layout and janitor.graph.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from janitor import plan, scan
+from janitor.inventory import Inventory, Usage, allocated
+from janitor.layout.follow import Release
+from janitor.scan.measure import Census
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    """One package in the cache."""
+
+    name: str
+    versions: tuple[str, ...]
+    archives: int
+    frees: int  # bytes on disk `janitor sweep --package NAME` would free
+
+
+@dataclass(frozen=True)
+class Report:
+    """The cache at a glance."""
+
+    cache_dir: str
+    size: int  # bytes on disk, as `uv cache size` counts them
+    files: int
+    buckets: Mapping[str, int]  # top-level name -> bytes on disk (shared blocks counted once)
+    everything: int  # what removing the whole cache would free (blocks not linked from outside)
+    prune: plan.Plan  # a plain sweep, measured
+    prune_ci: plan.Plan  # `--ci`, measured
+    packages: tuple[PackageRow, ...]
+    environments: tuple[tuple[str, str | None], ...]  # (path, packages)
+    notes: tuple[str, ...] = ()
+
+
+def disk_usage(root: str) -> tuple[int, int, dict[str, int]]:
+    """(bytes on disk, files, bytes per top-level entry), each inode counted once, as du does."""
+    seen: set[tuple[int, int]] = set()
+    per_top: dict[str, int] = {}
+    files = 0
+    try:
+        total = allocated(os.lstat(root))
+        tops = list(os.scandir(root))
+    except OSError:
+        return 0, 0, {}
+
+    def size_of(st: os.stat_result) -> int:
+        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                return 0
+            seen.add(key)
+        return allocated(st)
+
+    for top in tops:
+        try:
+            size = size_of(top.stat(follow_symlinks=False))
+        except OSError:
+            continue
+        stack = [top.path] if top.is_dir(follow_symlinks=False) else []
+        files += 0 if stack else 1
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as it:
+                    for entry in it:
+                        try:
+                            size += size_of(entry.stat(follow_symlinks=False))
+                            if entry.is_dir(follow_symlinks=False):
+                                stack.append(entry.path)
+                            else:
+                                files += 1
+                        except OSError:
+                            continue
+            except OSError:
+                continue
+        per_top[top.name] = size
+        total += size
+    return total, files, per_top
+
+
+def _trees(inventory: Inventory, plans: Sequence[plan.Plan]) -> list[str]:
+    """Every tree the plans remove, and every top-level entry (for the whole cache)."""
+    paths = {
+        item.path for one in plans for item in one.items if item.kind is not plan.ItemKind.OBJECTS
+    }
+    return sorted(paths | {top.name for top in inventory.top})
+
+
+def _frees(census: Census, the_plan: plan.Plan, objects: bool) -> dict[str, Usage]:
+    paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
+    return census.freed(paths, sweep_objects=objects)
+
+
+async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = ()) -> Report:
+    """Scan, plan and measure everything a report shows."""
+    inventory = await scan.scan(root, scan.ScanOptions(stale=False), releases=releases)
+    prune = plan.prune(inventory)
+    prune_ci = plan.prune(inventory, ci=True)
+    names = sorted({name for a in inventory.archives.values() for name, _ in a.packages})
+    names = sorted(set(names) | {entry.package for entry in inventory.entries})
+    per_package = {name: plan.packages(inventory, [name]) for name in names}
+    census = await scan.take_census(
+        root, _trees(inventory, [prune, prune_ci, *per_package.values()]), inventory.files_shards
+    )
+    objects = bool(inventory.files_shards)
+    everything = census.freed([top.name for top in inventory.top], sweep_objects=False)
+    size, files, buckets = await anyio.to_thread.run_sync(disk_usage, str(root))
+    versions: dict[str, set[str]] = {}
+    archives: dict[str, int] = {}
+    for archive in inventory.archives.values():
+        if archive.venv:
+            continue
+        for name, version in archive.packages:
+            versions.setdefault(name, set()).add(version)
+            archives[name] = archives.get(name, 0) + 1
+    rows = []
+    for name, package_plan in per_package.items():
+        frees = sum(usage.disk for usage in _frees(census, package_plan, objects).values())
+        rows.append(
+            PackageRow(
+                name,
+                tuple(sorted(versions.get(name, ()), key=_version_key)),
+                archives.get(name, 0),
+                frees,
+            )
+        )
+    environments = []
+    for env in inventory.environments:
+        detail = None
+        for archive_id in env.archives:
+            venv = inventory.archives.get(archive_id)
+            if venv is not None:
+                detail = ", ".join(f"{n} {v}" for n, v in venv.packages)
+        environments.append((env.path, detail))
+    return Report(
+        cache_dir=str(root),
+        size=size,
+        files=files,
+        buckets=buckets,
+        everything=sum(usage.disk for usage in everything.values()),
+        prune=prune.measured(_frees(census, prune, objects)),
+        prune_ci=prune_ci.measured(_frees(census, prune_ci, objects)),
+        packages=tuple(sorted(rows, key=lambda row: (-row.frees, row.name))),
+        environments=tuple(environments),
+        notes=(*notes, *inventory.notes),
+    )
+
+
+def _version_key(version: str) -> tuple[int, object]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)

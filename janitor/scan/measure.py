@@ -1,0 +1,229 @@
+"""Measuring trees: what a cache occupies, and what removing a set of trees would free.
+
+`measure` walks one tree; with `du` it counts as `du -s --block-size=1` and `uv cache size` do
+(allocated blocks of every inode once, directories included). `Census` measures many trees at
+once and keeps the hard links that cross them, so that what removing any selection of them frees
+is exact: a file's blocks are freed when every one of its links is in a removed tree, or is a
+content-addressed object that only removed trees link to. Links are never followed.
+May import janitor.inventory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from janitor.inventory import Usage, allocated
+
+
+def measure(path: str, du: bool = False) -> Usage:
+    """Files, directories and bytes of a tree, never following links.
+
+    `disk` counts a file's blocks when all its hard links are inside the tree (what deleting the
+    tree frees), or with `du`, every inode's blocks once, directories' included (what the tree
+    occupies, as `du -s --block-size=1` and `uv cache size` count it).
+    """
+    files = dirs = size = disk = 0
+    shared: dict[tuple[int, int], int] = {}
+    stack = [path]
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return Usage()
+    if not stat.S_ISDIR(top.st_mode):
+        logical = 0 if stat.S_ISLNK(top.st_mode) else top.st_size
+        return Usage(1, 0, logical, allocated(top) if top.st_nlink <= 1 or du else 0)
+    if du:
+        disk += allocated(top)
+    while stack:
+        current = stack.pop()
+        dirs += 1
+        try:
+            with os.scandir(current) as it:
+                for child in it:
+                    try:
+                        if child.is_dir(follow_symlinks=False):
+                            stack.append(child.path)
+                            if du:
+                                disk += allocated(child.stat(follow_symlinks=False))
+                            continue
+                        st = child.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    files += 1
+                    if not stat.S_ISLNK(st.st_mode):  # a link's size is its target's length
+                        size += st.st_size
+                    if st.st_nlink <= 1:
+                        disk += allocated(st)
+                    elif du:
+                        key = (st.st_dev, st.st_ino)
+                        if key not in shared:
+                            shared[key] = 1
+                            disk += allocated(st)
+                    else:
+                        key = (st.st_dev, st.st_ino)
+                        seen = shared.get(key, 0) + 1
+                        if seen >= st.st_nlink:
+                            disk += allocated(st)
+                            shared.pop(key, None)
+                        else:
+                            shared[key] = seen
+        except OSError:
+            continue
+    return Usage(files, dirs, size, disk)
+
+
+@dataclass
+class _Tree:
+    files: int = 0
+    dirs: int = 0
+    bytes: int = 0
+    disk: int = 0  # blocks of files with a single link
+    # (device, inode) -> (links, allocated bytes, links of it inside this tree)
+    shared: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
+
+
+def _walk_tree(path: str) -> _Tree:
+    tree = _Tree()
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return tree
+    entries: list[tuple[os.stat_result, bool]] = []
+    if not stat.S_ISDIR(top.st_mode):
+        entries.append((top, False))
+    else:
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            tree.dirs += 1
+            try:
+                with os.scandir(current) as it:
+                    for child in it:
+                        try:
+                            if child.is_dir(follow_symlinks=False):
+                                stack.append(child.path)
+                                continue
+                            entries.append((child.stat(follow_symlinks=False), True))
+                        except OSError:
+                            continue
+            except OSError:
+                continue
+    for st, _ in entries:
+        tree.files += 1
+        if stat.S_ISLNK(st.st_mode):
+            continue
+        tree.bytes += st.st_size
+        if st.st_nlink <= 1:
+            tree.disk += allocated(st)
+        else:
+            key = (st.st_dev, st.st_ino)
+            links, size, inside = tree.shared.get(key, (st.st_nlink, allocated(st), 0))
+            tree.shared[key] = (max(links, st.st_nlink), size, inside + 1)
+    return tree
+
+
+def _walk_objects(path: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """Regular files directly in a content-addressed shard: (device, inode) -> (links, bytes)."""
+    objects: dict[tuple[int, int], tuple[int, int]] = {}
+    try:
+        with os.scandir(path) as it:
+            for child in it:
+                try:
+                    st = child.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    objects[(st.st_dev, st.st_ino)] = (st.st_nlink, allocated(st))
+    except OSError:
+        pass
+    return objects
+
+
+@dataclass(frozen=True)
+class Census:
+    """Many trees measured together, with the hard links between them."""
+
+    trees: Mapping[str, _Tree]
+    # Content-addressed objects: (device, inode) -> (links, allocated bytes, shard).
+    objects: Mapping[tuple[int, int], tuple[int, int, str]] = field(default_factory=dict)
+
+    def freed(self, removed: Collection[str], sweep_objects: bool = False) -> dict[str, Usage]:
+        """What removing the trees `removed` frees, per tree.
+
+        With `sweep_objects`, content-addressed objects left with no other link are removed too
+        (as uv does after removing archives), and what they free is credited to their shard.
+        """
+        usage: dict[str, list[int]] = {}
+        inside: dict[tuple[int, int], int] = {}
+        links: dict[tuple[int, int], tuple[int, int, str]] = {}
+        for path in removed:
+            tree = self.trees.get(path)
+            if tree is None:
+                continue
+            usage[path] = [tree.files, tree.dirs, tree.bytes, tree.disk]
+            for key, (count, size, here) in tree.shared.items():
+                inside[key] = inside.get(key, 0) + here
+                links[key] = (count, size, path)
+        if sweep_objects:
+            for key, (count, size, shard) in self.objects.items():
+                if count - inside.get(key, 0) == 1:  # the object's own link is all that is left
+                    row = usage.setdefault(shard, [0, 0, 0, 0])
+                    row[0] += 1
+                    row[2] += size
+                    row[3] += size
+                    inside.pop(key, None)
+                    links.pop(key, None)
+        for key, (count, size, owner) in links.items():
+            if inside[key] >= count:
+                usage[owner][3] += size
+        return {path: Usage(*row) for path, row in usage.items()}
+
+
+async def take_census(
+    root: Path,
+    paths: Iterable[str],
+    shards: Iterable[str] = (),
+    limiter: anyio.CapacityLimiter | None = None,
+) -> Census:
+    """Measure the trees `paths` (and the content-addressed `shards`) concurrently."""
+    limiter = limiter or anyio.CapacityLimiter(8)
+    trees: dict[str, _Tree] = {}
+    objects: dict[tuple[int, int], tuple[int, int, str]] = {}
+
+    async def tree(rel: str) -> None:
+        trees[rel] = await anyio.to_thread.run_sync(_walk_tree, str(root / rel), limiter=limiter)
+
+    async def shard(rel: str) -> None:
+        found = await anyio.to_thread.run_sync(_walk_objects, str(root / rel), limiter=limiter)
+        for key, (count, size) in found.items():
+            objects[key] = (count, size, rel)
+
+    async with anyio.create_task_group() as group:
+        for rel in dict.fromkeys(paths):
+            group.start_soon(tree, rel)
+        for rel in dict.fromkeys(shards):
+            group.start_soon(shard, rel)
+    return Census(trees, objects)
+
+
+async def measure_paths(
+    root: Path, paths: Iterable[str], limiter: anyio.CapacityLimiter | None = None
+) -> dict[str, Usage]:
+    """Measure several trees concurrently, each on its own."""
+    limiter = limiter or anyio.CapacityLimiter(8)
+    result: dict[str, Usage] = {}
+
+    async def one(rel: str) -> None:
+        result[rel] = await anyio.to_thread.run_sync(measure, str(root / rel), limiter=limiter)
+
+    async with anyio.create_task_group() as group:
+        for rel in paths:
+            group.start_soon(one, rel)
+    return result
