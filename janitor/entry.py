@@ -70,7 +70,9 @@ def _dir(args: Sequence[str]) -> int | None:
     if parsed is None or len(parsed.get("cache_dir", [])) > 1:
         return None
     cache_dir = parsed.get("cache_dir")
-    uvs = finduv.find(parsed.get("uv", []))
+    # uv is asked only where it decides: with neither the flag nor UV_CACHE_DIR.
+    named = bool(cache_dir) or bool(os.environ.get("UV_CACHE_DIR"))
+    uvs = [] if named else finduv.find(parsed.get("uv", []))
     location = locate.locate(Path(cache_dir[0]) if cache_dir else None, uvs=uvs)
     sys.stdout.write(f"{location.path}\n")
     return 0
@@ -79,7 +81,7 @@ def _dir(args: Sequence[str]) -> int | None:
 def _sweep(args: Sequence[str]) -> int | None:
     from pathlib import Path
 
-    from janitor import config, finduv, locate
+    from janitor import finduv, locate
 
     parsed = _parse(args, _SWEEP_VALUES, _SWEEP_FLAGS)
     if parsed is None or ("verbose" in parsed and "quiet" in parsed):
@@ -88,17 +90,27 @@ def _sweep(args: Sequence[str]) -> int | None:
         return None
     quiet = "quiet" in parsed
     config_path = parsed.get("config")
-    defaults = config.load_config(Path(config_path[0]) if config_path else None)
+    configured_dir: Path | None = None
+    configured_uv: tuple[Path, ...] = ()
+    packages: tuple[str, ...] = ()
+    warning = None
+    if config_path or os.path.exists(_default_config()):
+        from janitor import config  # only when there is a file to read: it costs start-up
+
+        defaults = config.load_config(Path(config_path[0]) if config_path else None)
+        configured_dir, configured_uv = defaults.cache_dir, defaults.uv or ()
+        packages, warning = defaults.packages or (), defaults.warning
     flag = parsed.get("cache_dir")
-    cache_dir = Path(flag[0]) if flag else defaults.cache_dir
-    uvs = finduv.find(parsed.get("uv") or defaults.uv or ())
+    cache_dir = Path(flag[0]) if flag else configured_dir
+    named = cache_dir is not None or bool(os.environ.get("UV_CACHE_DIR"))
+    uvs = [] if named else finduv.find(parsed.get("uv") or configured_uv)
     location = locate.locate(
-        cache_dir, uvs=uvs, from_config=not flag and defaults.cache_dir is not None
+        cache_dir, uvs=uvs, from_config=not flag and configured_dir is not None
     )
     if not location.explicit and not os.path.exists(location.path):
         if not quiet:
-            if defaults.warning:
-                _err(f"warning: {defaults.warning}")
+            if warning:
+                _err(f"warning: {warning}")
             _err(f"No cache found at: {location.path}")
         return 0
     root = locate.validate(location)
@@ -109,14 +121,14 @@ def _sweep(args: Sequence[str]) -> int | None:
     if not locate.is_empty(names):
         return None  # there is work: the full command does it
     if not quiet:
-        if defaults.warning:
-            _err(f"warning: {defaults.warning}")
+        if warning:
+            _err(f"warning: {warning}")
         _err("No unused entries found")
     if "dry_run" not in parsed:
         from janitor import runlog
 
         record = runlog.sweep_record(
-            str(root), {"packages": list(defaults.packages or ())}, runlog.EMPTY_TOTALS, [], 0.0, 0
+            str(root), {"packages": list(packages)}, runlog.EMPTY_TOTALS, [], 0.0, 0
         )
         try:
             runlog.append_run_blocking(record)
@@ -124,6 +136,12 @@ def _sweep(args: Sequence[str]) -> int | None:
             if not quiet:
                 _err(f"warning: cannot write the run log: {error}")
     return 0
+
+
+def _default_config() -> str:
+    import platformdirs
+
+    return os.path.join(platformdirs.user_config_dir("janitor", appauthor=False), "config.toml")
 
 
 def quick(args: Sequence[str]) -> int | None:

@@ -11,46 +11,64 @@ janitor.errors.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import subprocess
 import sys
-import sysconfig
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from janitor.errors import UsageError
 
-_VERSION_RE = re.compile(r"^uv (\d+)\.(\d+)\.(\d+)\b")
 _TIMEOUT = 20.0
-_MEMO_NAME = "uv-versions.json"
-_EXE = ".exe" if sys.platform == "win32" else ""
+_MEMO_NAME = "uv-versions.tsv"
+_WINDOWS = sys.platform == "win32"
+_EXE = ".exe" if _WINDOWS else ""
 
 
-@dataclass(frozen=True, order=True)
 class Uv:
-    """A uv binary and its version."""
+    """A uv binary and its version (a plain class: dataclasses cost start-up time)."""
 
-    version: tuple[int, int, int]
-    path: Path
-    found_by: str = ""
+    __slots__ = ("found_by", "path", "version")
+
+    def __init__(self, version: tuple[int, int, int], path: Path, found_by: str = "") -> None:
+        self.version = version
+        self.path = path
+        self.found_by = found_by
 
     @property
     def release(self) -> str:
         """The version as uv prints it."""
         return ".".join(map(str, self.version))
 
+    def _key(self) -> tuple[tuple[int, int, int], str]:
+        return (self.version, str(self.path))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Uv) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __lt__(self, other: Uv) -> bool:
+        return self._key() < other._key()
+
+    def __repr__(self) -> str:
+        return f"Uv({self.version!r}, {str(self.path)!r}, {self.found_by!r})"
+
     def __str__(self) -> str:
         return f"uv {self.release} ({self.path})"
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
-    """(major, minor, patch) from `uv --version` output such as `uv 0.13.9 (abc 2026-01-01)`."""
-    match = _VERSION_RE.match(text.strip())
-    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+    """(major, minor, patch) from `uv --version` output: `uv 0.13.9 (x86_64-unknown-linux-gnu)`,
+    or `uv 0.8.24` in releases before 0.10.12."""
+    words = text.split()
+    if len(words) < 2 or words[0] != "uv":
+        return None
+    parts = words[1].split(".")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return None
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -70,12 +88,21 @@ def candidates(env: Mapping[str, str] | None = None) -> list[tuple[Path, str]]:
         (str(home / ".local" / "bin"), "~/.local/bin"),
         (env.get("CARGO_HOME") and str(Path(env["CARGO_HOME"]) / "bin"), "$CARGO_HOME/bin"),
         (str(home / ".cargo" / "bin"), "~/.cargo/bin"),
-        (sysconfig.get_path("scripts"), "the Python's scripts directory"),
+        (_scripts(), "the Python's scripts directory"),
         (os.path.dirname(sys.executable), "the Python's directory"),
     ):
         if base:
             found.append((Path(base) / f"uv{_EXE}", label))
     return found
+
+
+def _scripts() -> str:
+    """Where pip puts the running Python's scripts (`sysconfig`'s "scripts" path)."""
+    if _WINDOWS:
+        import sysconfig  # slow to import; on POSIX the path is known
+
+        return sysconfig.get_path("scripts")
+    return os.path.join(sys.prefix, "bin")
 
 
 def _memo_path(env: Mapping[str, str]) -> Path:
@@ -96,42 +123,53 @@ def _identity(st: os.stat_result) -> str:
 
 
 class _Memo:
-    """Versions by binary identity, read once and written back if anything new was learnt."""
+    """Versions by binary identity, read once and written back if anything new was learnt.
+
+    One line per binary: `path TAB identity TAB X.Y.Z`.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.changed = False
+        self.entries: dict[str, tuple[str, tuple[int, int, int]]] = {}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            self.entries: dict[str, list[object]] = data if isinstance(data, dict) else {}
+            text = path.read_text(encoding="utf-8")
         except (OSError, ValueError):
-            self.entries = {}
+            return
+        for line in text.splitlines():
+            fields = line.split("\t")
+            version = parse_version(f"uv {fields[2]}") if len(fields) == 3 else None
+            if version is not None:
+                self.entries[fields[0]] = (fields[1], version)
 
     def get(self, path: Path, identity: str) -> tuple[int, int, int] | None:
         entry = self.entries.get(str(path))
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == identity:
-            version = entry[1]
-            if isinstance(version, list) and len(version) == 3:
-                return (int(version[0]), int(version[1]), int(version[2]))
-        return None
+        return entry[1] if entry is not None and entry[0] == identity else None
 
     def put(self, path: Path, identity: str, version: tuple[int, int, int]) -> None:
-        self.entries[str(path)] = [identity, list(version)]
+        self.entries[str(path)] = (identity, version)
         self.changed = True
 
     def save(self) -> None:
         if not self.changed:
             return
+        lines = [
+            f"{path}\t{identity}\t{'.'.join(map(str, version))}\n"
+            for path, (identity, version) in sorted(self.entries.items())
+            if "\t" not in path and "\n" not in path
+        ]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_text(json.dumps(self.entries, sort_keys=True), encoding="utf-8")
+            temporary.write_text("".join(lines), encoding="utf-8")
             os.replace(temporary, self.path)
         except OSError:
             pass  # remembering is an optimisation only
 
 
 def _ask_version(path: Path, env: Mapping[str, str]) -> tuple[int, int, int] | None:
+    import subprocess
+
     try:
         done = subprocess.run(
             [str(path), "--version"],
@@ -194,16 +232,18 @@ def find(
         for path, uv in zip(named, uvs, strict=True):
             if uv is None:
                 raise UsageError(f"--uv {path}: not a uv binary that answers `uv --version`")
-        return sorted({uv for uv in uvs if uv is not None}, reverse=True)
+        return sorted({uv for uv in uvs if uv is not None}, key=Uv._key, reverse=True)
     unique: dict[Path, Uv] = {}
     for uv in _probe_all(candidates(env), env):
         if uv is not None and uv.path not in unique:
             unique[uv.path] = uv
-    return sorted(unique.values(), key=lambda uv: (uv.version, str(uv.path)), reverse=True)
+    return sorted(unique.values(), key=Uv._key, reverse=True)
 
 
 def cache_dir(uv: Uv, env: Mapping[str, str] | None = None) -> Path | None:
     """The cache directory `uv cache dir` names (uv.toml and UV_CACHE_DIR included), if it says."""
+    import subprocess
+
     env = os.environ if env is None else env
     try:
         done = subprocess.run(

@@ -14,7 +14,6 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from janitor import finduv
@@ -37,12 +36,26 @@ class Source(str, enum.Enum):
     DEFAULT = "default"
 
 
-@dataclass(frozen=True)
 class Location:
-    """A cache directory and where it came from."""
+    """A cache directory and where it came from (a plain class: dataclasses cost start-up)."""
 
-    path: Path
-    source: Source
+    __slots__ = ("path", "source")
+
+    def __init__(self, path: Path, source: Source) -> None:
+        self.path = path
+        self.source = source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Location) and (self.path, self.source) == (
+            other.path,
+            other.source,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.source))
+
+    def __repr__(self) -> str:
+        return f"Location({self.path!r}, {self.source})"
 
     @property
     def explicit(self) -> bool:
