@@ -1,11 +1,11 @@
-"""The `janitor` console script: quick answers first, the full command line otherwise.
+"""The `janitor` console script: the common commands without typer, everything else through it.
 
-`janitor --version`, `janitor dir` and a sweep of a cache that holds nothing (none at uv's place,
-or one `uv cache clean` emptied) are answered here with the standard library and janitor's light
-modules, in the time it takes Python to start; anything else, and any option this module does not
-know for certain, goes to the typer app in janitor.cli, which parses and answers it in full. Both
-print the same. May import janitor.errors, janitor.finduv, janitor.locate, janitor.config and
-janitor.runlog; never typer, rich, anyio or the engine.
+`janitor --version`, `janitor dir` and `janitor sweep` (the main job, run by hand and from timers)
+are parsed here, where typer and the modules a command does not need cost no start-up time; any
+other command, `--help`, and any option or value this module does not accept for certain goes to
+the typer app in janitor.cli, which parses it in full and gives the error. Both parse alike: a
+test compares this module's option table with the typer command's. May import janitor.errors,
+janitor.finduv, janitor.locate and janitor.cli.sweeping (which imports the rest when it runs).
 """
 
 from __future__ import annotations
@@ -13,48 +13,89 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from janitor import __version__
 
-# Options a quick sweep understands: flags, and options taking one value.
-_SWEEP_FLAGS = {
-    "-q": "quiet",
-    "--quiet": "quiet",
-    "-v": "verbose",
-    "--verbose": "verbose",
-    "--force": "force",
-    "--ci": "ci",
-    "-n": "dry_run",
-    "--dry-run": "dry_run",
+# `janitor sweep`'s options: option -> (parameter, kind, bounds). Kinds: "flag", "text",
+# "path", "int", "float"; a "+" marks an option that may be repeated.
+SWEEP_OPTIONS: dict[str, tuple[str, str, tuple[float | None, float | None]]] = {
+    "--package": ("package", "text+", (None, None)),
+    "-p": ("package", "text+", (None, None)),
+    "--cache-dir": ("cache_dir", "path", (None, None)),
+    "--uv": ("uv", "path+", (None, None)),
+    "--dry-run": ("dry_run", "flag", (None, None)),
+    "-n": ("dry_run", "flag", (None, None)),
+    "--ci": ("ci", "flag", (None, None)),
+    "--older-than": ("older_than", "text", (None, None)),
+    "--keep-versions": ("keep_versions", "int", (0, None)),
+    "--max-size": ("max_size", "text", (None, None)),
+    "--min-free": ("min_free", "text", (None, None)),
+    "--keep": ("keep", "text+", (None, None)),
+    "--config": ("config", "path", (None, None)),
+    "--json": ("json_output", "flag", (None, None)),
+    "--wait": ("wait", "float", (0, None)),
+    "--force": ("force", "flag", (None, None)),
+    "--workers": ("workers", "int", (1, 512)),
+    "--processes": ("processes", "int", (0, 64)),
+    "--verbose": ("verbose", "flag", (None, None)),
+    "-v": ("verbose", "flag", (None, None)),
+    "--quiet": ("quiet", "flag", (None, None)),
+    "-q": ("quiet", "flag", (None, None)),
 }
-_SWEEP_VALUES = {"--cache-dir": "cache_dir", "--uv": "uv", "--config": "config"}
-_DIR_VALUES = {"--cache-dir": "cache_dir", "--uv": "uv"}
+DIR_OPTIONS = {name: SWEEP_OPTIONS[name] for name in ("--cache-dir", "--uv")}
 
 
-def _parse(
-    args: Sequence[str], values: dict[str, str], flags: dict[str, str]
-) -> dict[str, list[str]] | None:
-    """Options as name -> values, or None for anything this module leaves to the full parser."""
-    parsed: dict[str, list[str]] = {}
+def _value(kind: str, bounds: tuple[float | None, float | None], text: str) -> Any:
+    """A value converted as typer would, or None when typer should say what is wrong."""
+    if kind.startswith("path"):
+        return Path(text)
+    if kind.startswith("text"):
+        return text
+    try:
+        number: float = int(text) if kind == "int" else float(text)
+    except ValueError:
+        return None
+    low, high = bounds
+    if (low is not None and number < low) or (high is not None and number > high):
+        return None
+    return number
+
+
+def parse(
+    args: Sequence[str], table: dict[str, tuple[str, str, tuple[float | None, float | None]]]
+) -> dict[str, Any] | None:
+    """Options as typer's parameters, or None for anything left to the full parser."""
+    params: dict[str, Any] = {}
     position = 0
     while position < len(args):
-        arg = args[position]
-        name, has_value, value = arg.partition("=")
-        if name in values:
+        name, has_value, text = args[position].partition("=")
+        spec = table.get(name)
+        if spec is None:
+            return None  # --help, --, positional arguments, `-qv`, unknown options
+        parameter, kind, bounds = spec
+        if kind == "flag":
+            if has_value:
+                return None
+            params[parameter] = True
+        else:
             if not has_value:
                 position += 1
-                if position >= len(args) or args[position].startswith("-"):
+                if position >= len(args):
                     return None
-                value = args[position]
-            if not value:
+                text = args[position]
+            value = _value(kind, bounds, text)
+            if value is None or (kind == "path" and not text):
                 return None
-            parsed.setdefault(values[name], []).append(value)
-        elif arg in flags:
-            parsed.setdefault(flags[arg], []).append("")
-        else:
-            return None
+            if kind.endswith("+"):
+                params.setdefault(parameter, []).append(value)
+            elif parameter in params:
+                return None  # given twice: typer decides
+            else:
+                params[parameter] = value
         position += 1
-    return parsed
+    return params
 
 
 def _err(line: str) -> None:
@@ -62,91 +103,43 @@ def _err(line: str) -> None:
 
 
 def _dir(args: Sequence[str]) -> int | None:
-    from pathlib import Path
-
     from janitor import finduv, locate
 
-    parsed = _parse(args, _DIR_VALUES, {})
-    if parsed is None or len(parsed.get("cache_dir", [])) > 1:
+    params = parse(args, DIR_OPTIONS)
+    if params is None:
         return None
-    cache_dir = parsed.get("cache_dir")
+    cache_dir = params.get("cache_dir")
     # uv is asked only where it decides: with neither the flag nor UV_CACHE_DIR.
-    named = bool(cache_dir) or bool(os.environ.get("UV_CACHE_DIR"))
-    uvs = [] if named else finduv.find(parsed.get("uv", []))
-    location = locate.locate(Path(cache_dir[0]) if cache_dir else None, uvs=uvs)
+    named = cache_dir is not None or bool(os.environ.get("UV_CACHE_DIR"))
+    uvs = [] if named else finduv.find(params.get("uv", []))
+    location = locate.locate(cache_dir, uvs=uvs)
     sys.stdout.write(f"{location.path}\n")
     return 0
 
 
 def _sweep(args: Sequence[str]) -> int | None:
-    from pathlib import Path
+    from janitor.cli import sweeping
 
-    from janitor import finduv, locate
-
-    parsed = _parse(args, _SWEEP_VALUES, _SWEEP_FLAGS)
-    if parsed is None or ("verbose" in parsed and "quiet" in parsed):
+    params = parse(args, SWEEP_OPTIONS)
+    if params is None:
         return None
-    if any(len(parsed.get(name, [])) > 1 for name in ("cache_dir", "config")):
-        return None
-    quiet = "quiet" in parsed
-    config_path = parsed.get("config")
-    configured_dir: Path | None = None
-    configured_uv: tuple[Path, ...] = ()
-    packages: tuple[str, ...] = ()
-    warning = None
-    if config_path or os.path.exists(_default_config()):
-        from janitor import config  # only when there is a file to read: it costs start-up
-
-        defaults = config.load_config(Path(config_path[0]) if config_path else None)
-        configured_dir, configured_uv = defaults.cache_dir, defaults.uv or ()
-        packages, warning = defaults.packages or (), defaults.warning
-    flag = parsed.get("cache_dir")
-    cache_dir = Path(flag[0]) if flag else configured_dir
-    named = cache_dir is not None or bool(os.environ.get("UV_CACHE_DIR"))
-    uvs = [] if named else finduv.find(parsed.get("uv") or configured_uv)
-    location = locate.locate(
-        cache_dir, uvs=uvs, from_config=not flag and configured_dir is not None
+    chosen = sweeping.options(params)
+    quiet = bool(params.get("quiet"))
+    if chosen.warning and not quiet:
+        _err(f"warning: {chosen.warning}")
+    return sweeping.run_sweep(
+        chosen,
+        dry_run=bool(params.get("dry_run")),
+        json_output=bool(params.get("json_output")),
+        force=bool(params.get("force")),
+        verbose=bool(params.get("verbose")),
+        quiet=quiet,
     )
-    if not location.explicit and not os.path.exists(location.path):
-        if not quiet:
-            if warning:
-                _err(f"warning: {warning}")
-            _err(f"No cache found at: {location.path}")
-        return 0
-    root = locate.validate(location)
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return None
-    if not locate.is_empty(names):
-        return None  # there is work: the full command does it
-    if not quiet:
-        if warning:
-            _err(f"warning: {warning}")
-        _err("No unused entries found")
-    if "dry_run" not in parsed:
-        from janitor import runlog
-
-        record = runlog.sweep_record(
-            str(root), {"packages": list(packages)}, runlog.EMPTY_TOTALS, [], 0.0, 0
-        )
-        try:
-            runlog.append_run_blocking(record)
-        except OSError as error:
-            if not quiet:
-                _err(f"warning: cannot write the run log: {error}")
-    return 0
-
-
-def _default_config() -> str:
-    import platformdirs
-
-    return os.path.join(platformdirs.user_config_dir("janitor", appauthor=False), "config.toml")
 
 
 def quick(args: Sequence[str]) -> int | None:
     """The exit code of a command answered here, or None to hand it to the full command line."""
-    from janitor.errors import JanitorError
+    from janitor.errors import EXIT_INTERRUPTED, JanitorError
 
     if list(args) == ["--version"]:
         sys.stdout.write(f"janitor {__version__}\n")
@@ -158,6 +151,9 @@ def quick(args: Sequence[str]) -> int | None:
     except JanitorError as error:
         _err(f"error: {error}")
         return error.exit_code
+    except KeyboardInterrupt:
+        _err("Interrupted: trees already moved aside are finished by the next run")
+        return EXIT_INTERRUPTED
 
 
 def main() -> None:

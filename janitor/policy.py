@@ -8,7 +8,7 @@ janitor.plan and janitor.layout.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,8 +254,3 @@ def _policy_selectors(policy: Policy) -> list[str]:
     if policy.keep:
         selectors.append("keep " + ", ".join(sorted(policy.keep)))
     return selectors
-
-
-def kept_packages(names: Iterable[str]) -> frozenset[str]:
-    """Package names as given on the command line or in the config, normalised."""
-    return frozenset(uv.normalize(name) for name in names)

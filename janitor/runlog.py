@@ -10,7 +10,7 @@ import datetime
 import errno
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -36,6 +36,25 @@ def default_log_path() -> Path:
     import platformdirs
 
     return platformdirs.user_log_path(APP_NAME, appauthor=False) / LOG_FILE
+
+
+def policy_record(
+    packages: Iterable[str],
+    older_than: float | None,
+    keep_versions: int | None,
+    max_size: int | None,
+    min_free: int | None,
+    keep: Iterable[str],
+) -> dict[str, Any]:
+    """The `policy` of a sweep's log line."""
+    return {
+        "packages": list(packages),
+        "older_than_seconds": older_than,
+        "keep_versions": keep_versions,
+        "max_size": max_size,
+        "min_free": min_free,
+        "keep": sorted(keep),
+    }
 
 
 def sweep_record(

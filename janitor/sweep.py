@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -150,14 +150,14 @@ async def _log(
 
     record = runlog.sweep_record(
         str(root),
-        {
-            "packages": list(request.packages),
-            "older_than_seconds": policy.older_than,
-            "keep_versions": policy.keep_versions,
-            "max_size": policy.max_size,
-            "min_free": policy.min_free,
-            "keep": sorted(policy.keep),
-        },
+        runlog.policy_record(
+            request.packages,
+            policy.older_than,
+            policy.keep_versions,
+            policy.max_size,
+            policy.min_free,
+            policy.keep,
+        ),
         document.get("totals"),
         document.get("errors", []),
         duration,
@@ -169,10 +169,3 @@ async def _log(
     except OSError as err:
         return f"cannot write the run log: {err}"
     return None
-
-
-def normalised(names: Sequence[str]) -> tuple[str, ...]:
-    """Package names, PEP 503-normalised, first spelling first, without repeats."""
-    from janitor.layout import uv
-
-    return tuple(dict.fromkeys(uv.normalize(name) for name in names))

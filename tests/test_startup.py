@@ -22,7 +22,7 @@ HEAVY = (
     "msgpack",
     "packaging",
     "dataclasses",
-    "janitor.cli",
+    "janitor.cli.commands",
     "janitor.scan",
     "janitor.remove",
     "janitor.plan",
@@ -70,6 +70,67 @@ def test_a_sweep_without_a_cache_imports_nothing_heavy() -> None:
 
 
 def test_anything_else_goes_to_the_full_command_line(tmp_path: Path) -> None:
-    assert imported("sweep", "--json", "--cache-dir", str(tmp_path))[0] is None
-    assert imported("sweep", "--package", "x", "--cache-dir", str(tmp_path))[0] is None
+    assert imported("sweep", "--help")[0] is None
+    assert imported("sweep", "-qv", "--cache-dir", str(tmp_path))[0] is None
+    assert imported("sweep", "--workers", "0", "--cache-dir", str(tmp_path))[0] is None
+    assert imported("sweep", "--bogus")[0] is None
     assert imported("report")[0] is None
+
+
+def test_a_sweep_with_work_does_not_import_typer(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    (cache / "wheels-v1").mkdir(parents=True)
+    (cache / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    code, loaded = imported("sweep", "-q", "--json", "--cache-dir", str(cache))
+    assert code == 0
+    assert "typer" not in loaded and "janitor.cli.commands" not in loaded, loaded
+    assert not (cache / "wheels-v1").exists()
+
+
+def test_the_quick_parser_knows_the_sweep_command_s_options() -> None:
+    """Every option of `janitor sweep`, as typer declares it, is parsed alike by janitor.entry."""
+    import typing
+    from pathlib import Path as PathType
+
+    from typer.main import get_command
+
+    from janitor.cli import app
+    from janitor.entry import SWEEP_OPTIONS
+
+    kinds = {bool: "flag", int: "int", float: "float", str: "text", PathType: "path"}
+    command = get_command(app).commands["sweep"]  # type: ignore[attr-defined]
+    declared = {}
+    for param in command.params:
+        annotation = param.type_descriptor.annotation
+        if typing.get_origin(annotation) is list:
+            (annotation,) = typing.get_args(annotation)
+        kind = kinds[annotation] + ("+" if param.multiple else "")
+        for name in (*param.opts, *param.secondary_opts):
+            declared[name] = (param.name, kind, (param.min, param.max))
+    assert declared == SWEEP_OPTIONS
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--package", "Hatch", "-p", "black", "--uv", "/u", "--uv=/v", "-n", "--json"],
+        ["--older-than", "30d", "--keep-versions", "3", "--max-size=10GiB", "--min-free", "1G"],
+        ["--keep", "a", "--keep", "b", "--wait", "2.5", "--workers", "8", "--processes", "0"],
+        ["--cache-dir", "/c", "--config", "/cfg.toml", "--force", "--ci", "-v"],
+        ["-q"],
+    ],
+)
+def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
+    from typer.main import get_command
+
+    from janitor.cli import app
+    from janitor.entry import SWEEP_OPTIONS, parse
+
+    command = get_command(app).commands["sweep"]  # type: ignore[attr-defined]
+    by_typer = command.make_context("sweep", list(args)).params
+    by_entry = parse(args, SWEEP_OPTIONS)
+    assert by_entry is not None
+    given = {name: value for name, value in by_typer.items() if name in by_entry}
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in given.items()} == by_entry
+    # What the quick parser leaves out, typer has at its default.
+    assert all(by_typer[name] in (None, False, ()) for name in set(by_typer) - set(by_entry))

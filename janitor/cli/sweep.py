@@ -1,32 +1,19 @@
-"""`janitor sweep`: options in, a `sweep.Request` out, the result rendered.
+"""`janitor sweep`'s options, as typer declares them; the sweep itself is janitor.cli.sweeping.
 
 May import everything in janitor; heavy modules are imported inside the command.
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from janitor.cli._common import (
-    CacheDirOption,
-    JsonOption,
-    Progress,
-    UvOption,
-    err,
-    follow,
-    handles_errors,
-    open_cache,
-    print_json,
-    run,
-)
-from janitor.errors import CacheBusy, UsageError
+from janitor.cli._common import CacheDirOption, JsonOption, UvOption, err, handles_errors
+from janitor.cli.sweeping import Options, options, run_sweep
+from janitor.errors import UsageError
 
 PackageOption = Annotated[
     list[str] | None,
@@ -37,91 +24,6 @@ PackageOption = Annotated[
         show_default=False,
     ),
 ]
-
-
-@dataclass(frozen=True)
-class Options:
-    """The sweep's options, checked and with the config's defaults applied."""
-
-    cache_dir: Path | None
-    cache_dir_from_config: bool
-    uv: tuple[Path, ...]
-    packages: tuple[str, ...]
-    ci: bool
-    older_than: float | None
-    keep_versions: int | None
-    max_size: int | None
-    min_free: int | None
-    keep: frozenset[str]
-    wait: float
-    workers: int | None
-    processes: int | None
-    warning: str | None
-
-
-def _duration(text: str | None) -> float | None:
-    from janitor.units import parse_duration
-
-    if text is None:
-        return None
-    try:
-        return parse_duration(text).total_seconds()
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
-def _size(text: str | None) -> int | None:
-    from janitor.units import parse_size
-
-    if text is None:
-        return None
-    try:
-        return parse_size(text)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
-def options(params: Mapping[str, Any]) -> Options:
-    """Check the sweep's parsed parameters and fill in the config's defaults.
-
-    `janitor schedule install` runs its sweep options through this too, so a typo fails when the
-    schedule is installed, not every night.
-    """
-    from janitor.config import load_config
-    from janitor.sweep import normalised
-
-    if params.get("verbose") and params.get("quiet"):
-        raise UsageError("--verbose and --quiet cannot be used together")
-    defaults = load_config(params.get("config"))
-    cache_dir = params.get("cache_dir")
-    older_than = _duration(params.get("older_than"))
-    if older_than is None and defaults.older_than is not None:
-        older_than = defaults.older_than.total_seconds()
-
-    def pick(name: str, value: Any) -> Any:
-        return value if value is not None else getattr(defaults, name)
-
-    max_size = _size(params.get("max_size"))
-    min_free = _size(params.get("min_free"))
-    wait = params.get("wait")
-    if wait is None:
-        wait = defaults.wait.total_seconds() if defaults.wait is not None else 300.0
-    return Options(
-        cache_dir=cache_dir if cache_dir is not None else defaults.cache_dir,
-        cache_dir_from_config=cache_dir is None and defaults.cache_dir is not None,
-        uv=tuple(params.get("uv") or defaults.uv or ()),
-        packages=normalised(params.get("package") or defaults.packages or ()),
-        ci=bool(params.get("ci")) or bool(defaults.ci),
-        older_than=older_than,
-        keep_versions=pick("keep_versions", params.get("keep_versions")),
-        max_size=pick("max_size", max_size),
-        min_free=pick("min_free", min_free),
-        keep=frozenset(normalised([*(params.get("keep") or ()), *(defaults.keep or ())])),
-        wait=float(wait),
-        workers=pick("workers", params.get("workers")),
-        processes=pick("processes", params.get("processes")),
-        warning=defaults.warning,
-    )
 
 
 def sweep(
@@ -227,77 +129,11 @@ def sweep(
     chosen = options(locals())  # every parameter, by name, before anything else is bound
     if chosen.warning and not quiet:
         err(f"warning: {chosen.warning}")
-    _sweep(
+    code = run_sweep(
         chosen, dry_run=dry_run, json_output=json_output, force=force, verbose=verbose, quiet=quiet
     )
-
-
-def _sweep(
-    chosen: Options, *, dry_run: bool, json_output: bool, force: bool, verbose: bool, quiet: bool
-) -> None:
-    from janitor import render
-    from janitor import sweep as sweeps
-    from janitor.policy import Policy
-
-    uvs, releases, notes = follow(chosen.uv)
-    opened = open_cache(chosen.cache_dir, uvs, from_config=chosen.cache_dir_from_config)
-    if opened is None:
-        return
-    show_progress = not (quiet or json_output or dry_run) and sys.stderr.isatty()
-    progress = Progress() if show_progress else None
-
-    def on_busy() -> None:
-        if not quiet and chosen.wait:
-            err(
-                "Cache is currently in-use, waiting for other uv processes to finish "
-                "(use `--force` to override)"
-            )
-
-    request = sweeps.Request(
-        root=opened,
-        releases=tuple(releases),
-        notes=tuple(notes),
-        packages=chosen.packages,
-        ci=chosen.ci,
-        policy=Policy(
-            older_than=chosen.older_than,
-            keep_versions=chosen.keep_versions,
-            max_size=chosen.max_size,
-            min_free=chosen.min_free,
-            keep=chosen.keep,
-            now=time.time(),
-        ),
-        dry_run=dry_run,
-        wait=chosen.wait,
-        force=force,
-        workers=chosen.workers,
-        processes=chosen.processes,
-        reporter=progress,
-        on_busy=on_busy,
-    )
-    try:
-        result = run(lambda: sweeps.run(request))
-    except CacheBusy as busy:
-        if quiet:
-            raise typer.Exit(busy.exit_code) from None
-        raise
-    finally:
-        if progress is not None:
-            progress.stop()
-    if json_output:
-        print_json(render.sweep_json(str(opened), result.plan, result.removal, result.duration))
-    elif result.removal is None:
-        if not quiet:
-            for line in render.plan_lines(result.plan, verbose):
-                err(line)
-    else:
-        for line in render.removal_lines(result.removal, result.plan.notes, verbose):
-            if not quiet or line.startswith("Failed"):
-                err(line)
-    if result.log_warning and not quiet:
-        err(f"warning: {result.log_warning}")
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -36,6 +36,7 @@ _O_DIR = (
 )
 _REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT: junctions and Windows symlinks
 _WINDOWS = sys.platform == "win32"
+_BLOCKS = hasattr(os.stat_result, "st_blocks")  # allocated blocks are known (not on Windows)
 # Transient conditions worth a bounded wait: busy files, Windows sharing violations (32, 33)
 # and directories that are not empty yet right after their last unlink.
 _TRANSIENT_ERRNOS = {errno.EBUSY, errno.ETXTBSY, errno.EAGAIN, errno.ENOTEMPTY, errno.EEXIST}
@@ -211,6 +212,31 @@ class Deleter:
         more = [(nodes[index][0], renumber[nodes[index][1]]) for index in stack]
         return _result(counts, waiting, more, False, False)
 
+    def work(
+        self, requests: list[tuple[str, str, bool]], entries: int, seconds: float
+    ) -> list[Result]:
+        """Carry out `(what, path, top)` requests in order while the budget lasts (at least one).
+
+        `what` is "batch" (clear a tree, see `batch`), "finish" or "objects". Small trees come
+        many to a request, so that a worker is not idle between them; what the budget leaves is
+        not started, and is the caller's to hand out again.
+        """
+        results: list[Result] = []
+        deadline = time.monotonic() + seconds
+        for what, path, top in requests:
+            left = deadline - time.monotonic()
+            if results and (entries <= 0 or left <= 0):
+                break
+            if what == "batch":
+                result = self.batch(path, top, entries, max(left, 0.0))
+            elif what == "objects":
+                result = self.sweep_objects(path)
+            else:
+                result = self.finish(path)
+            results.append(result)
+            entries -= result[0]
+        return results
+
     def finish(self, path: str) -> Result:
         """Remove a directory whose subdirectories other batches removed."""
         counts = _Counts()
@@ -311,32 +337,39 @@ class Deleter:
                 return []
         fd, entries = self._list(node, counts)
         children: list[str] = []
-        unlink = self.ops.unlink
-        join = os.path.join
         files = size = disk = 0
+        # The loop every file goes through, kept short: with the real calls and a directory
+        # descriptor, `os.unlink` relative to it directly; blocks from `st_blocks` where the
+        # platform has it; the path built only when something needs it.
+        direct = fd is not None and type(self.ops).unlink is Ops.unlink
+        unlink = self.ops.unlink
+        os_unlink = os.unlink
+        join = os.path.join
         try:
             for entry in entries:
                 name = entry.name
-                full = join(path, name)
                 try:
                     if entry.is_dir(follow_symlinks=False) and not (
                         _WINDOWS and _is_link_like(entry)
                     ):
-                        children.append(full)
+                        children.append(join(path, name))
                         continue
                     st = entry.stat(follow_symlinks=False)
                 except _GONE:
                     continue
                 except OSError as err:
-                    self._fail(node, full, err, counts)
+                    self._fail(node, join(path, name), err, counts)
                     continue
-                # The common case, kept short: a regular file with one link, unlinked at once; its
-                # blocks are freed now, whoever removed its other links before. Anything else
-                # (links, files with more links, errors) takes the careful path.
+                # The common case: a regular file with one link, unlinked at once; its blocks
+                # are freed now, whoever removed its other links before. Anything else (links,
+                # files with more links, errors) takes the careful path.
                 failed: OSError | None = None
-                if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+                if st.st_mode & 0o170000 == 0o100000 and st.st_nlink == 1:
                     try:
-                        unlink(full, name, fd)
+                        if direct:
+                            os_unlink(name, dir_fd=fd)
+                        else:
+                            unlink(join(path, name), name, fd)
                     except FileNotFoundError:
                         continue
                     except OSError as err:
@@ -344,9 +377,9 @@ class Deleter:
                     else:
                         files += 1
                         size += st.st_size
-                        disk += allocated(st)
+                        disk += st.st_blocks * 512 if _BLOCKS else st.st_size
                         continue
-                self._remove_file(node, full, name, fd, st, counts, failed)
+                self._remove_file(node, join(path, name), name, fd, st, counts, failed)
         finally:
             if fd is not None:
                 self.ops.close(fd)
@@ -526,7 +559,7 @@ def _result(
 _HEADER = struct.Struct("<I")
 
 
-def write_frame(stream: BinaryIO, value: Result) -> None:
+def write_frame(stream: BinaryIO, value: list[Result]) -> None:
     """Write one length-prefixed, marshalled value."""
     data = marshal.dumps(value)
     stream.write(_HEADER.pack(len(data)) + data)
@@ -546,20 +579,13 @@ def read_frame(stream: BinaryIO) -> Any:
 
 
 def serve(root: str, requests: BinaryIO, replies: BinaryIO) -> None:
-    """Answer `("batch", path, top, entries, seconds)`, `("finish", path)` and
-    `("objects", path)` requests until the end of the input."""
+    """Answer `(work, entries, seconds)` requests (see `Deleter.work`) until the input ends."""
     deleter = Deleter(Ops(), root)
     while True:
         request = read_frame(requests)
         if request is None:
             return
-        if request[0] == "batch":
-            reply: Result = deleter.batch(request[1], request[2], request[3], request[4])
-        elif request[0] == "objects":
-            reply = deleter.sweep_objects(request[1])
-        else:
-            reply = deleter.finish(request[1])
-        write_frame(replies, reply)
+        write_frame(replies, deleter.work(request[0], request[1], request[2]))
 
 
 if __name__ == "__main__":

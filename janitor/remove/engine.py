@@ -42,6 +42,11 @@ TUNE_INTERVAL = 0.1  # seconds between two adjustments
 # local disk) or a time (a slow filesystem, where one directory can take long).
 BATCH_ENTRIES = 1024
 BATCH_SECONDS = 0.01
+# A worker process costs a round trip per request: it takes larger batches.
+PROCESS_BATCH_ENTRIES = 4096
+PROCESS_BATCH_SECONDS = 0.05
+# Nodes one request may carry (what the budget leaves of them is handed out again).
+GROUP_NODES = 8
 # Worker processes are started only for a deletion still going after this long: small sweeps
 # are over before a process would be up.
 POOL_DELAY = 0.03
@@ -303,40 +308,40 @@ class Engine:
         books = self._books
         async with nodes:
             async for node in nodes:
+                group = [node]
+                # Waiting nodes go along, up to a request's worth: small trees are many.
+                while len(group) < GROUP_NODES:
+                    try:
+                        group.append(nodes.receive_nowait())
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
                 async with self._lanes:
-                    result = await self._call(node)
-                self._absorb(node, result)
-                books.outstanding -= 1
+                    results = await self._call(group)
+                for done, result in zip(group, results, strict=False):
+                    self._absorb(done, result)
+                for left in group[len(results) :]:
+                    self._send.send_nowait(left)  # still counted as outstanding
+                books.outstanding -= len(results)
                 if books.closing and books.outstanding == 0:
                     self._send.close()
 
-    async def _call(self, node: _Node) -> _core.Result:
-        """One batch, in an idle worker process if there is one, else in a thread."""
-        if node.objects:
-            request: tuple[str | bool | int | float, ...] = ("objects", node.path)
-        elif node.finish:
-            request = ("finish", node.path)
-        else:
-            request = ("batch", node.path, node.top, BATCH_ENTRIES, BATCH_SECONDS)
+    async def _call(self, group: list[_Node]) -> list[_core.Result]:
+        """One request, in an idle worker process if there is one, else in a thread."""
+        work = [
+            ("objects" if n.objects else "finish" if n.finish else "batch", n.path, n.top)
+            for n in group
+        ]
         worker = self._pool.take() if self._pool_ready else None
         if worker is not None:
             try:
-                result = await worker.call(request)
+                results = await worker.call(work, PROCESS_BATCH_ENTRIES, PROCESS_BATCH_SECONDS)
             except WorkerLost:
-                pass  # its batch starts again here: deletion is idempotent
+                pass  # its work starts again here: deletion is idempotent
             else:
                 self._pool.give(worker)
-                return result
-        if node.objects or node.finish:
-            call = self._deleter.sweep_objects if node.objects else self._deleter.finish
-            return await anyio.to_thread.run_sync(call, node.path, limiter=self._threads)
+                return results
         return await anyio.to_thread.run_sync(
-            self._deleter.batch,
-            node.path,
-            node.top,
-            BATCH_ENTRIES,
-            BATCH_SECONDS,
-            limiter=self._threads,
+            self._deleter.work, work, BATCH_ENTRIES, BATCH_SECONDS, limiter=self._threads
         )
 
     def _absorb(self, node: _Node, result: _core.Result) -> None:

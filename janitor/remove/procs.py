@@ -60,8 +60,12 @@ class Worker:
         """The worker's process id."""
         return self.process.pid
 
-    async def call(self, request: tuple[str | bool | int | float, ...]) -> _core.Result:
-        """Send one request and wait for its answer; `WorkerLost` when the process is gone."""
+    async def call(
+        self, work: list[tuple[str, str, bool]], entries: int, seconds: float
+    ) -> list[_core.Result]:
+        """Send one request (see `_core.Deleter.work`) and wait for its answer; `WorkerLost`
+        when the process is gone."""
+        request = (work, entries, seconds)
         data = marshal.dumps(request)
         try:
             await self._send.send(len(data).to_bytes(_HEADER_SIZE, "little") + data)
@@ -69,7 +73,7 @@ class Worker:
             reply = await self._receive.receive_exactly(int.from_bytes(header, "little"))
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
             raise WorkerLost(f"deletion worker {self.pid} ended") from None
-        result: _core.Result = marshal.loads(reply)
+        result: list[_core.Result] = marshal.loads(reply)
         return result
 
     async def aclose(self) -> None:

@@ -47,8 +47,8 @@ __all__ = [
 _T = TypeVar("_T")
 # What a prune removes whole: walked for links only by a package sweep, which keeps it.
 _REMOVABLE = frozenset({Status.STALE, Status.TEMPORARY, Status.STRAY})
-_ARCHIVE_CHUNK = 32
-_SPLIT_DEPTH = 3
+# How long one thread hop of the scan may walk before it hands what is left to other hops.
+HOP_SECONDS = 0.02
 
 
 async def scan(
@@ -89,18 +89,16 @@ async def scan(
         if kind is uv.Kind.WHEELS and bucket == reference_wheels:
             children = await run(list_dir, os.path.join(root_str, bucket))
             wheel_dirs.extend(f"{bucket}/{name}" for name, is_dir, _ in children if is_dir)
-        await walk_dir(bucket, bucket, kind, 0)
+        await walk_dir(bucket, bucket, kind)
 
-    async def walk_dir(start: str, bucket: str, kind: uv.Kind | None, depth: int) -> None:
-        # The top levels (bucket, shard, index, package) fan out into tasks of their own; below
-        # that, one thread walks a whole subtree.
-        recurse = depth >= _SPLIT_DEPTH
-        part = await run(walk_bucket_tree, root_str, start, bucket, kind, options, recurse)
+    async def walk_dir(start: str, bucket: str, kind: uv.Kind | None) -> None:
+        # One thread hop walks as much as it can in HOP_SECONDS; what is left fans out.
+        part = await run(walk_bucket_tree, root_str, start, bucket, kind, options, HOP_SECONDS)
         found.append(part)
         if part.subdirs:
             async with anyio.create_task_group() as group:
                 for sub in part.subdirs:
-                    group.start_soon(walk_dir, sub, bucket, kind, depth + 1)
+                    group.start_soon(walk_dir, sub, bucket, kind)
 
     async def shards(bucket: str, kind: uv.Kind, is_current: bool) -> None:
         found.append(await run(entries_of_shards, root_str, bucket, kind, is_current))
@@ -110,13 +108,19 @@ async def scan(
             (name, not is_dir)
             for name, is_dir, _is_link in await run(list_dir, os.path.join(root_str, bucket))
         ]
-        async with anyio.create_task_group() as group:
-            for start in range(0, len(names), _ARCHIVE_CHUNK):
-                chunk = names[start : start + _ARCHIVE_CHUNK]
-                group.start_soon(archive_chunk, bucket, chunk)
+        await archive_chunk(bucket, names)
 
-    async def archive_chunk(bucket: str, chunk: list[tuple[str, bool]]) -> None:
-        archive_list.extend(await run(scan_archive_chunk, root_str, bucket, chunk, options.sizes))
+    async def archive_chunk(bucket: str, names: list[tuple[str, bool]]) -> None:
+        done, left = await run(
+            scan_archive_chunk, root_str, bucket, names, options.sizes, HOP_SECONDS
+        )
+        archive_list.extend(done)
+        if left:  # a slow filesystem: the rest in halves, concurrently
+            half = (len(left) + 1) // 2
+            async with anyio.create_task_group() as group:
+                group.start_soon(archive_chunk, bucket, left[:half])
+                if left[half:]:
+                    group.start_soon(archive_chunk, bucket, left[half:])
 
     async def environments_task(bucket: str) -> None:
         for name, _is_dir, _is_link in await run(list_dir, os.path.join(root_str, bucket)):

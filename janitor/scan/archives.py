@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterable
 
 from janitor.inventory import Archive
@@ -16,10 +17,15 @@ from janitor.scan.measure import measure
 
 
 def scan_archive_chunk(
-    root: str, bucket: str, names: list[tuple[str, bool]], sizes: bool
-) -> list[Archive]:
-    archives = []
-    for name, not_dir in names:
+    root: str, bucket: str, names: list[tuple[str, bool]], sizes: bool, seconds: float
+) -> tuple[list[Archive], list[tuple[str, bool]]]:
+    """What the archives `names` (name, is not a directory) hold, until `seconds` run out;
+    returns them and the names left."""
+    archives: list[Archive] = []
+    deadline = time.monotonic() + seconds
+    for position, (name, not_dir) in enumerate(names):
+        if position and time.monotonic() > deadline:
+            return archives, names[position:]
         rel = f"{bucket}/{name}"
         if not_dir:
             archives.append(
@@ -44,7 +50,7 @@ def scan_archive_chunk(
                 usage=measure(path) if sizes else None,
             )
         )
-    return archives
+    return archives, []
 
 
 def _alias_of(root: str, bucket: str, name: str) -> str | None:

@@ -8,7 +8,9 @@ not move. May import janitor.inventory and janitor.layout.
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from dataclasses import dataclass, field
 
 from janitor.inventory import Entry, Revision
@@ -88,12 +90,18 @@ def walk_bucket_tree(
     bucket: str,
     kind: uv.Kind | None,
     options: ScanOptions,
-    recurse: bool = True,
+    seconds: float = math.inf,
 ) -> Found:
-    """Walk one subtree of a links-bearing bucket (wheels, sdists, environments, stale)."""
+    """Walk one subtree of a links-bearing bucket (wheels, sdists, environments, stale).
+
+    After `seconds` it stops and leaves the directories it has not listed in `subdirs`, for
+    other walks: one call walks a whole bucket on a local disk, while on a slow filesystem the
+    walk fans out.
+    """
     found = Found()
     stack = [start]
     in_sdists = kind is uv.Kind.SDISTS
+    deadline = time.monotonic() + seconds
     while stack:
         rel = stack.pop()
         try:
@@ -172,13 +180,10 @@ def walk_bucket_tree(
             )
         if in_sdists:
             _sdist_directory(root, rel, files, dirs, [link.name for link in symlinks], found)
-        children_dirs = [
-            f"{rel}/{name}" for name in dirs if not (in_sdists and name == uv.SOURCE_DIR)
-        ]
-        if not recurse:
-            found.subdirs = children_dirs
+        stack.extend(f"{rel}/{name}" for name in dirs if not (in_sdists and name == uv.SOURCE_DIR))
+        if stack and time.monotonic() > deadline:
+            found.subdirs = stack
             break
-        stack.extend(children_dirs)
     return found
 
 

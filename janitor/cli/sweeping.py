@@ -1,0 +1,259 @@
+"""A sweep from the command line, without typer: options checked and defaulted, the sweep run
+and its outcome printed. `janitor sweep` (janitor.cli.sweep) and the console script's quick path
+(janitor.entry) both call it. May import everything in janitor, lazily.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from janitor.cli.output import Progress, err, open_cache, print_json, releases_of, run
+from janitor.errors import CacheBusy, UsageError
+
+
+class _NoDefaults:
+    """The config's defaults when there is no config file (without importing the config)."""
+
+    older_than = keep_versions = max_size = min_free = ci = packages = cache_dir = None
+    workers = processes = wait = keep = uv = warning = None
+
+
+def normalised(names: Any) -> tuple[str, ...]:
+    """Package names, PEP 503-normalised, first spelling first, without repeats."""
+    if not names:
+        return ()
+    from janitor.layout import uv
+
+    return tuple(dict.fromkeys(uv.normalize(name) for name in names))
+
+
+def default_config() -> str:
+    """Where janitor's config file is looked for."""
+    import platformdirs
+
+    return os.path.join(platformdirs.user_config_dir("janitor", appauthor=False), "config.toml")
+
+
+def load_defaults(path: Path | None) -> Any:
+    """The config file's defaults (the file named, or the default one when it exists)."""
+    if path is None and not os.path.exists(default_config()):
+        return _NoDefaults()
+    from janitor.config import load_config
+
+    return load_config(path)
+
+
+class Options:
+    """The sweep's options, checked and with the config's defaults applied.
+
+    A plain class rather than a dataclass: importing dataclasses costs the quick paths time.
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path | None,
+        cache_dir_from_config: bool,
+        uv: tuple[Path, ...],
+        packages: tuple[str, ...],
+        ci: bool,
+        older_than: float | None,
+        keep_versions: int | None,
+        max_size: int | None,
+        min_free: int | None,
+        keep: frozenset[str],
+        wait: float,
+        workers: int | None,
+        processes: int | None,
+        warning: str | None,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.cache_dir_from_config = cache_dir_from_config
+        self.uv = uv
+        self.packages = packages
+        self.ci = ci
+        self.older_than = older_than
+        self.keep_versions = keep_versions
+        self.max_size = max_size
+        self.min_free = min_free
+        self.keep = keep
+        self.wait = wait
+        self.workers = workers
+        self.processes = processes
+        self.warning = warning
+
+
+def _duration(text: str | None) -> float | None:
+    from janitor.units import parse_duration
+
+    if text is None:
+        return None
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _size(text: str | None) -> int | None:
+    from janitor.units import parse_size
+
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def options(params: Mapping[str, Any]) -> Options:
+    """Check the sweep's parsed parameters and fill in the config's defaults.
+
+    `janitor schedule install` runs its sweep options through this too, so a typo fails when the
+    schedule is installed, not every night.
+    """
+    if params.get("verbose") and params.get("quiet"):
+        raise UsageError("--verbose and --quiet cannot be used together")
+    defaults = load_defaults(params.get("config"))
+    cache_dir = params.get("cache_dir")
+    older_than = _duration(params.get("older_than"))
+    if older_than is None and defaults.older_than is not None:
+        older_than = defaults.older_than.total_seconds()
+
+    def pick(name: str, value: Any) -> Any:
+        return value if value is not None else getattr(defaults, name)
+
+    max_size = _size(params.get("max_size"))
+    min_free = _size(params.get("min_free"))
+    wait = params.get("wait")
+    if wait is None:
+        wait = defaults.wait.total_seconds() if defaults.wait is not None else 300.0
+    return Options(
+        cache_dir=cache_dir if cache_dir is not None else defaults.cache_dir,
+        cache_dir_from_config=cache_dir is None and defaults.cache_dir is not None,
+        uv=tuple(params.get("uv") or defaults.uv or ()),
+        packages=normalised(params.get("package") or defaults.packages or ()),
+        ci=bool(params.get("ci")) or bool(defaults.ci),
+        older_than=older_than,
+        keep_versions=pick("keep_versions", params.get("keep_versions")),
+        max_size=pick("max_size", max_size),
+        min_free=pick("min_free", min_free),
+        keep=frozenset(normalised([*(params.get("keep") or ()), *(defaults.keep or ())])),
+        wait=float(wait),
+        workers=pick("workers", params.get("workers")),
+        processes=pick("processes", params.get("processes")),
+        warning=defaults.warning,
+    )
+
+
+def run_sweep(
+    chosen: Options, *, dry_run: bool, json_output: bool, force: bool, verbose: bool, quiet: bool
+) -> int:
+    """Carry out a sweep and print its outcome; the exit code."""
+
+    from janitor import finduv
+
+    uvs = finduv.find(chosen.uv)
+    opened = open_cache(
+        chosen.cache_dir, uvs, from_config=chosen.cache_dir_from_config, quiet=quiet
+    )
+    if opened is None:
+        return 0
+    if not json_output and _empty(opened):
+        # Nothing in it but markers: said and logged without the scan, the plan or the engine.
+        if not quiet:
+            err("No unused entries found")
+        if not dry_run:
+            _log_empty(opened, chosen, quiet)
+        return 0
+    releases, notes = releases_of(uvs)
+    show_progress = not (quiet or json_output or dry_run) and sys.stderr.isatty()
+    progress = Progress() if show_progress else None
+
+    def on_busy() -> None:
+        if not quiet and chosen.wait:
+            err(
+                "Cache is currently in-use, waiting for other uv processes to finish "
+                "(use `--force` to override)"
+            )
+
+    from janitor import render
+    from janitor import sweep as sweeps
+    from janitor.policy import Policy
+
+    request = sweeps.Request(
+        root=opened,
+        releases=tuple(releases),
+        notes=tuple(notes),
+        packages=chosen.packages,
+        ci=chosen.ci,
+        policy=Policy(
+            older_than=chosen.older_than,
+            keep_versions=chosen.keep_versions,
+            max_size=chosen.max_size,
+            min_free=chosen.min_free,
+            keep=chosen.keep,
+            now=time.time(),
+        ),
+        dry_run=dry_run,
+        wait=chosen.wait,
+        force=force,
+        workers=chosen.workers,
+        processes=chosen.processes,
+        reporter=progress,
+        on_busy=on_busy,
+    )
+    try:
+        result = run(lambda: sweeps.run(request))
+    except CacheBusy as busy:
+        if quiet:
+            return busy.exit_code
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+    if json_output:
+        print_json(render.sweep_json(str(opened), result.plan, result.removal, result.duration))
+    elif result.removal is None:
+        if not quiet:
+            for line in render.plan_lines(result.plan, verbose):
+                err(line)
+    else:
+        for line in render.removal_lines(result.removal, result.plan.notes, verbose):
+            if not quiet or line.startswith("Failed"):
+                err(line)
+    if result.log_warning and not quiet:
+        err(f"warning: {result.log_warning}")
+    return result.exit_code
+
+
+def _empty(root: Path) -> bool:
+    from janitor import locate
+
+    try:
+        return locate.is_empty(os.listdir(root))
+    except OSError:
+        return False
+
+
+def _log_empty(root: Path, chosen: Options, quiet: bool) -> None:
+    from janitor import runlog
+
+    policy = runlog.policy_record(
+        chosen.packages,
+        chosen.older_than,
+        chosen.keep_versions,
+        chosen.max_size,
+        chosen.min_free,
+        chosen.keep,
+    )
+    record = runlog.sweep_record(str(root), policy, runlog.EMPTY_TOTALS, [], 0.0, 0)
+    try:
+        runlog.append_run_blocking(record)
+    except OSError as error:
+        if not quiet:
+            err(f"warning: cannot write the run log: {error}")
