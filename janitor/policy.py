@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from janitor import graph as graphs
 from janitor.inventory import Inventory, Link
 from janitor.layout import uv
@@ -93,6 +91,8 @@ def _versions(inventory: Inventory) -> list[_Version]:
 
 
 def _version_key(version: str) -> tuple[int, Any]:
+    from packaging.version import InvalidVersion, Version  # only --keep-versions orders versions
+
     try:
         return (1, Version(version))
     except InvalidVersion:

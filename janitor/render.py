@@ -7,13 +7,15 @@ May import janitor.inventory, janitor.plan, janitor.remove, janitor.report and j
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from janitor.inventory import Link, Usage
 from janitor.plan import Item, ItemKind, Plan
 from janitor.remove.outcome import Failure, Removal
-from janitor.report import Report
 from janitor.units import format_size
+
+if TYPE_CHECKING:
+    from janitor.report import Report
 
 _NOUNS = {
     ItemKind.LEFTOVER: ("leftover", "leftovers"),

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from janitor.layout import releases, uvbinary
+from janitor.layout import releases
 from janitor.layout.uv import MARKERS, TRASH_DIR, Kind, parse_bucket
 
 Version = tuple[int, int, int]
@@ -71,6 +71,8 @@ def release(version: Version, path: Path | None = None) -> tuple[Release, str | 
     if names is not None:
         return Release(version, frozenset(names), path), None
     if path is not None:
+        from janitor.layout import uvbinary  # reading a binary is the rare case
+
         read = uvbinary.bucket_names(path, releases.current_kinds())
         if read is not None:
             note = f"uv {name} is not in janitor's table: its bucket names were read from {path}"

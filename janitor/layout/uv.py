@@ -13,12 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgpack
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
 
 CACHEDIR_TAG = "CACHEDIR.TAG"
 CACHEDIR_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
@@ -171,7 +165,7 @@ def pointer_id(name: str, data: bytes) -> str | None:
     return _id_of(obj)
 
 
-def metadata_name(data: bytes) -> NormalizedName | None:
+def metadata_name(data: bytes) -> str | None:
     """The package name in a `metadata.msgpack` (positional array, element 0, or a `name` key)."""
     try:
         obj = _first_msgpack_object(data)
@@ -182,38 +176,62 @@ def metadata_name(data: bytes) -> NormalizedName | None:
         name = obj[0]
     elif isinstance(obj, dict):
         name = obj.get("name")
-    return canonicalize_name(name) if isinstance(name, str) and name else None
+    return normalize(name) if isinstance(name, str) and name else None
 
 
-def normalize(name: str) -> NormalizedName:
-    """PEP 503 normalisation, as uv names its per-package directories."""
-    return canonicalize_name(name)
+_SEPARATORS_RE = re.compile(r"[-_.]+")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalisation (runs of `-`, `_`, `.` become `-`, lowercase), as uv names its
+    per-package directories."""
+    return _SEPARATORS_RE.sub("-", name).lower()
+
+
+# A version as uv writes it in a wheel's name: PEP 440's normalised form.
+_VERSION_RE = re.compile(
+    r"(?:[1-9][0-9]*!)?(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*"
+    r"(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?"
+    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
+)
+_WHEEL_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?")
+_TAG_RE = re.compile(r"[A-Za-z0-9_.]+")
 
 
 _DIST_INFO_RE = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
 
 
-def parse_dist_info(dirname: str) -> tuple[NormalizedName, str] | None:
+def parse_dist_info(dirname: str) -> tuple[str, str] | None:
     """(name, version) from a `name-version.dist-info` directory name."""
     match = _DIST_INFO_RE.match(dirname)
     if match is None:
         return None
-    return canonicalize_name(match["name"]), match["version"]
+    return normalize(match["name"]), match["version"]
 
 
-def parse_wheel_entry(
-    link_name: str, package_dir: str | None = None
-) -> tuple[NormalizedName, str] | None:
-    """(name, version) of a link: `1.0-py3-none-any` under its package's directory in the wheels
-    bucket (pass that directory's name), or `pkg-1.0-py3-none-any` in an sdist revision."""
-    # A wheel's file name spells its project name with `_` for `-` (the directory uses `-`).
-    project = package_dir.replace("-", "_") if package_dir else None
-    filename = f"{project}-{link_name}.whl" if project else f"{link_name}.whl"
-    try:
-        dist, version, _build, _tags = parse_wheel_filename(filename)
-    except (InvalidWheelFilename, ValueError):
+def parse_wheel_entry(link_name: str, package_dir: str | None = None) -> tuple[str, str] | None:
+    """(name, version) of a link named after a wheel without its `.whl`: `1.0-py3-none-any`
+    under its package's directory in the wheels bucket (pass that directory's name), or
+    `pkg-1.0-py3-none-any` (uv before 0.6.4, and built sdists).
+
+    The parts are those of a wheel's file name: name, version, an optional build tag (starting
+    with a digit), and the python, abi and platform tags.
+    """
+    parts = link_name.split("-")
+    if package_dir is None:
+        if len(parts) not in (5, 6) or not _WHEEL_NAME_RE.fullmatch(parts[0]):
+            return None
+        name, rest = parts[0], parts[1:]
+    else:
+        if len(parts) not in (4, 5) or not package_dir:
+            return None
+        name, rest = package_dir, parts
+    version, *middle = rest[:-3]
+    if middle and not middle[0][:1].isdigit():
+        return None  # not a build tag
+    if not _VERSION_RE.fullmatch(version) or not all(_TAG_RE.fullmatch(tag) for tag in rest[-3:]):
         return None
-    return dist, str(version)
+    return normalize(name), version
 
 
 def site_packages_parts(venv_entries: Iterable[str]) -> list[tuple[str, ...]]:
