@@ -8,11 +8,13 @@ vocabulary from `janitor.layout.uv` and nothing else from janitor.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import os
 import secrets
 import shutil
+import string
 import subprocess
 import sys
 import tarfile
@@ -54,6 +56,93 @@ def uv_version(binary: Path) -> str:
 # The release of the uv the tests depend on, and its buckets by kind.
 UV_VERSION = uv_version(UV_BIN)
 UV_BUCKETS = buckets_by_kind(UV_VERSION)
+# The preview that gives a cache a content-addressed store of files (`files-v0`), from 0.12.8.
+CONTENT_ADDRESSED = "content-addressed-cache"
+
+
+@dataclass(frozen=True)
+class UvRelease:
+    """A uv binary that writes caches, its release and the preview features it runs with.
+
+    Holds what the factory must do differently for older releases, as measured on them: absolute
+    links into the archive bucket before 0.11.17, 21-character archive ids up to 0.11.8, wheel
+    links named `name-version-tag` up to 0.6.3, and the shape of the archive record in `.rev`.
+    """
+
+    path: Path = UV_BIN
+    version: str = UV_VERSION
+    preview: str | None = None  # UV_PREVIEW_FEATURES for every uv command
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """The version as (major, minor, patch)."""
+        major, minor, patch = (int(part) for part in self.version.split("."))
+        return (major, minor, patch)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment variables this release runs with."""
+        return {"UV_PREVIEW_FEATURES": self.preview} if self.preview else {}
+
+    @property
+    def content_addressed(self) -> bool:
+        """Whether it writes the content-addressed layout (24-character ids, `files-v0`)."""
+        return (
+            self.preview is not None
+            and CONTENT_ADDRESSED in self.preview.split(",")
+            and self.key >= (0, 12, 8)
+        )
+
+    @property
+    def absolute_links(self) -> bool:
+        """Whether its links into the archive bucket are absolute paths."""
+        return self.key < (0, 11, 17)
+
+    @property
+    def archive_id_length(self) -> int:
+        """The length of the (random) ids of archives it writes."""
+        if self.content_addressed:
+            return 24
+        return 21 if self.key <= (0, 11, 8) else 16
+
+    @property
+    def buckets(self) -> dict[Kind, str]:
+        """Its bucket names by kind."""
+        return buckets_by_kind(self.version)
+
+    def wheel_link_name(self, name: str, version: str) -> str:
+        """The name of the link to a wheel's archive in its package's directory."""
+        if self.key <= (0, 6, 3):
+            return f"{name}-{version}-{_WHEEL_TAG}"
+        return f"{version}-{_WHEEL_TAG}"
+
+    def archive_record(self, archive_id: str, filename: str) -> object:
+        """The archive record of a wheel's `.rev` (after its timestamp), in this release's shape."""
+        if self.key < (0, 6, 0):
+            return [archive_id, []]
+        if self.key <= (0, 6, 3):
+            return [archive_id, [], 0]
+        if self.key < (0, 12, 0):
+            return [archive_id, [], filename, 0]
+        if (0, 12, 2) <= self.key < (0, 13, 0):
+            return {
+                "id": archive_id,
+                "hashes": [],
+                "filename": filename,
+                "version": 0,
+                "size": None,
+            }
+        return [archive_id, [], filename, 0, None]
+
+
+def release_of(binary: Path, preview: str | None = None) -> UvRelease:
+    """The release of a uv binary, asked once."""
+    if binary == UV_BIN:
+        return UvRelease(UV_BIN, UV_VERSION, preview)
+    return UvRelease(binary, uv_version(binary), preview)
+
+
+TEST_UV = UvRelease()
 # The interpreter running the tests: passing it as `--python` keeps uv from looking for (or
 # downloading) another one.
 PYTHON = sys.executable
@@ -254,8 +343,10 @@ def run_uv(
     env_extra: Mapping[str, str] | None = None,
     check: bool = True,
     cwd: Path | None = None,
+    binary: Path = UV_BIN,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real uv with `--cache-dir cache_dir`, offline and without any user configuration.
+    """Run a real uv (the test dependency's unless `binary` says) with `--cache-dir cache_dir`,
+    offline and without any user configuration.
 
     Pass `--python PYTHON` (or a venv path) to commands that need an interpreter. The working
     directory defaults to a scratch directory beside the cache, so no project is discovered.
@@ -266,7 +357,7 @@ def run_uv(
         cwd = _uv_home(cache_dir)
         cwd.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [str(UV_BIN), "--cache-dir", str(cache_dir), *str_args],
+        [str(binary), "--cache-dir", str(cache_dir), *str_args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -275,7 +366,7 @@ def run_uv(
     )
     if check and result.returncode != 0:
         raise AssertionError(
-            f"uv {' '.join(str_args)} exited with {result.returncode}\n"
+            f"{binary} {' '.join(str_args)} exited with {result.returncode}\n"
             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         )
     return result
@@ -321,20 +412,44 @@ class UvCache:
     # Hand-made entries of the default index shard (`pypi/`) and zeta's archive.
     pypi_entries: tuple[PurePosixPath, ...]
     zeta_archive: str
+    # The uv that wrote the cache (and that its commands should run with).
+    uv: UvRelease = TEST_UV
 
     def path(self, relative: PurePosixPath | str) -> Path:
         """The absolute path of an entry given relative to the cache root."""
         return self.root / relative
+
+    def run(
+        self,
+        *args: str | os.PathLike[str],
+        check: bool = True,
+        cwd: Path | None = None,
+        env_extra: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the uv that wrote the cache, with its preview features, on this cache."""
+        return run_uv(
+            *args,
+            cache_dir=self.root,
+            env_extra={**self.uv.env, **(env_extra or {})},
+            check=check,
+            cwd=cwd,
+            binary=self.uv.path,
+        )
 
     def archive(self, archive_id: str) -> Path:
         """The absolute path of an archive."""
         return self.root / self.buckets[Kind.ARCHIVE] / archive_id
 
 
-def new_archive_id(existing: Sequence[str] = ()) -> str:
-    """A fresh 16-character archive id in uv's alphabet."""
+def new_archive_id(existing: Sequence[str] = (), length: int = 16) -> str:
+    """A fresh archive id in uv's alphabet: 16 characters, or 21 (before 0.11.9), or 24
+    lowercase letters and digits (the content-addressed preview)."""
     while True:
-        candidate = secrets.token_urlsafe(12)
+        if length == 24:
+            alphabet = string.ascii_lowercase + string.digits
+            candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        else:
+            candidate = secrets.token_urlsafe(length)[:length]
         if candidate not in existing and ARCHIVE_ID_RE.match(candidate):
             return candidate
 
@@ -342,6 +457,15 @@ def new_archive_id(existing: Sequence[str] = ()) -> str:
 def _relative_link(link: Path, target: Path) -> None:
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(os.path.relpath(target, link.parent))
+
+
+def _archive_link(release: UvRelease, link: Path, target: Path) -> None:
+    """A link into the archive bucket as `release` writes it: absolute or relative."""
+    if release.absolute_links:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(target)
+    else:
+        _relative_link(link, target)
 
 
 def _timestamp() -> list[int]:
@@ -413,16 +537,24 @@ def _hand_made_archive(path: Path, name: str, version: str) -> None:
     )
 
 
-def _pip_install(root: Path, venv: Path, find_links: Path, *args: str) -> None:
-    run_uv(
+def _run(release: UvRelease, root: Path, *args: str | os.PathLike[str]) -> str:
+    """Run `release` on the cache at `root`; its stdout."""
+    return run_uv(*args, cache_dir=root, env_extra=release.env, binary=release.path).stdout
+
+
+def _pip_install(
+    root: Path, venv: Path, find_links: Path, *args: str, release: UvRelease = TEST_UV
+) -> None:
+    _run(
+        release,
+        root,
         *("pip", "install", "--python", str(venv), "--no-index", "--find-links", str(find_links)),
         *args,
-        cache_dir=root,
     )
 
 
-def _populate_with_uv(root: Path, find_links: Path, venvs: tuple[Path, Path]) -> None:
-    """Everything uv writes on its own: two venvs, a built sdist and a cached tool environment."""
+def make_packages(find_links: Path) -> None:
+    """The wheels and the sdist every scenario installs, in a find-links directory."""
     make_wheel(find_links, "alpha", "1.0")
     make_wheel(find_links, "alpha", "2.0")
     make_wheel(find_links, "beta", "1.0")
@@ -436,28 +568,58 @@ def _populate_with_uv(root: Path, find_links: Path, venvs: tuple[Path, Path]) ->
         init_text="def main() -> None:\n    print('delta ran')\n",
     )
     make_sdist(find_links, "gamma", "1.0")
+
+
+def install_scenario(
+    root: Path, find_links: Path, venvs: Sequence[Path], release: UvRelease = TEST_UV
+) -> None:
+    """With `release`: two venvs, alpha 1.0, beta and gamma (built) in the first, alpha 2.0 and
+    epsilon in the second, and delta run as a tool (a cached environment with beta)."""
+    first, second = venvs
     for venv in venvs:
-        run_uv("venv", "--python", PYTHON, venv, cache_dir=root)
-    _pip_install(root, venvs[0], find_links, "alpha==1.0", "beta", "gamma")
-    _pip_install(root, venvs[1], find_links, "alpha==2.0", "epsilon")
+        _run(release, root, "venv", "--python", PYTHON, venv)
+    _pip_install(root, first, find_links, "alpha==1.0", "beta", "gamma", release=release)
+    _pip_install(root, second, find_links, "alpha==2.0", "epsilon", release=release)
     ran = run_uv(
         *("tool", "run", "--python", PYTHON, "--no-index", "--find-links", str(find_links)),
         *("--from", "delta", "delta"),
         cache_dir=root,
+        env_extra=release.env,
+        binary=release.path,
     )
     if "delta ran" not in ran.stdout:
         raise RuntimeError(f"the delta tool did not run: {ran.stdout!r} {ran.stderr!r}")
 
 
-def _rebuild_with_uv(root: Path, find_links: Path, venvs: tuple[Path, Path]) -> None:
+def _populate_with_uv(
+    root: Path, find_links: Path, venvs: tuple[Path, Path], release: UvRelease = TEST_UV
+) -> None:
+    """Everything uv writes on its own: two venvs, a built sdist and a cached tool environment."""
+    make_packages(find_links)
+    install_scenario(root, find_links, venvs, release)
+
+
+def _rebuild_with_uv(
+    root: Path, find_links: Path, venvs: tuple[Path, Path], release: UvRelease = TEST_UV
+) -> None:
     """Change epsilon's wheel and gamma's sdist in place and make uv pick up both changes."""
     make_wheel(find_links, "epsilon", "1.0", init_text="CHANGED = True\n")
     _touch_later(find_links / wheel_filename("epsilon", "1.0"))
     _pip_install(
-        root, venvs[1], find_links, "--reinstall", "--refresh-package", "epsilon", "epsilon"
+        root,
+        venvs[1],
+        find_links,
+        *("--reinstall", "--refresh-package", "epsilon", "epsilon"),
+        release=release,
     )
     _touch_later(make_sdist(find_links, "gamma", "1.0", init_text="CHANGED = True\n"))
-    _pip_install(root, venvs[0], find_links, "--reinstall", "--refresh-package", "gamma", "gamma")
+    _pip_install(
+        root,
+        venvs[0],
+        find_links,
+        *("--reinstall", "--refresh-package", "gamma", "gamma"),
+        release=release,
+    )
 
 
 def _sdist_revisions(root: Path, version_dir: PurePosixPath) -> tuple[PurePosixPath, PurePosixPath]:
@@ -481,16 +643,21 @@ def _sdist_revisions(root: Path, version_dir: PurePosixPath) -> tuple[PurePosixP
     )
 
 
-def _add_stale_entries(root: Path, buckets: Mapping[Kind, str]) -> tuple[list[PurePosixPath], str]:
+def _add_stale_entries(
+    root: Path, buckets: Mapping[Kind, str], release: UvRelease = TEST_UV
+) -> tuple[list[PurePosixPath], str]:
     """Leftovers of older uv releases and killed runs; returns them and the stale-only archive."""
     archive_dir = root / buckets[Kind.ARCHIVE]
-    stale_archive = new_archive_id(os.listdir(archive_dir))
+    stale_archive = new_archive_id(os.listdir(archive_dir), release.archive_id_length)
     _hand_made_archive(archive_dir / stale_archive, "omega", "1.0")
     wheels = parse_bucket(buckets[Kind.WHEELS])
     if wheels is None:
         raise RuntimeError(f"unexpected wheels bucket name {buckets[Kind.WHEELS]}")
-    stale_wheels = f"{Kind.WHEELS.value}-v{wheels.version - 3}"
-    _relative_link(
+    stale_wheels = f"{Kind.WHEELS.value}-v{max(wheels.version - 3, 0)}"
+    if stale_wheels == buckets[Kind.WHEELS]:
+        raise RuntimeError(f"{buckets[Kind.WHEELS]} has no older version to leave stale")
+    _archive_link(
+        release,
         root / stale_wheels / SHARD_PYPI / "omega" / f"1.0-{_WHEEL_TAG}",
         archive_dir / stale_archive,
     )
@@ -505,22 +672,37 @@ def _add_stale_entries(root: Path, buckets: Mapping[Kind, str]) -> tuple[list[Pu
     return [PurePosixPath(name) for name in (stale_wheels, stale_built, temp, junk)], stale_archive
 
 
-def _add_pypi_entries(root: Path, buckets: Mapping[Kind, str]) -> tuple[list[PurePosixPath], str]:
-    """zeta 1.0 in the default index shard, which only the public index fills."""
+def _add_pypi_entries(
+    root: Path, buckets: Mapping[Kind, str], release: UvRelease = TEST_UV
+) -> tuple[list[PurePosixPath], str]:
+    """zeta 1.0 in the default index shard, which only the public index fills, written as
+    `release` writes its entries (link form and name, pointer format, archive id)."""
     archive_dir = root / buckets[Kind.ARCHIVE]
-    archive_id = new_archive_id(os.listdir(archive_dir))
+    archive_id = new_archive_id(os.listdir(archive_dir), release.archive_id_length)
     _hand_made_archive(archive_dir / archive_id, "zeta", "1.0")
     package_dir = PurePosixPath(buckets[Kind.WHEELS], SHARD_PYPI, "zeta")
-    link = package_dir / f"1.0-{_WHEEL_TAG}"
-    _relative_link(root / link, archive_dir / archive_id)
-    revision = package_dir / f"1.0-{_WHEEL_TAG}.rev"
-    (root / revision).write_bytes(
-        msgpack.packb([_timestamp(), [archive_id, [], wheel_filename("zeta", "1.0"), 0, None]])
-    )
+    link = package_dir / release.wheel_link_name("zeta", "1.0")
+    _archive_link(release, root / link, archive_dir / archive_id)
+    revision = link.with_name(f"{link.name}.rev")
+    record = release.archive_record(archive_id, wheel_filename("zeta", "1.0"))
+    (root / revision).write_bytes(msgpack.packb([_timestamp(), record]))
     simple = PurePosixPath(buckets[Kind.SIMPLE], SHARD_PYPI, "zeta.rkyv")
     (root / simple).parent.mkdir(parents=True, exist_ok=True)
     (root / simple).write_bytes(b"\x00" * 32)
     return [link, revision, simple], archive_id
+
+
+def add_hand_made_entry(
+    cache: UvCache, bucket: str, name: str, version: str
+) -> tuple[PurePosixPath, str]:
+    """An unzipped wheel and a link to it in `bucket`'s `pypi/` shard, as the cache's uv
+    writes them; returns the link (relative to the root) and the archive id."""
+    archive_dir = cache.root / cache.buckets[Kind.ARCHIVE]
+    archive_id = new_archive_id(os.listdir(archive_dir), cache.uv.archive_id_length)
+    _hand_made_archive(archive_dir / archive_id, name, version)
+    link = PurePosixPath(bucket, SHARD_PYPI, name, cache.uv.wheel_link_name(name, version))
+    _archive_link(cache.uv, cache.root / link, archive_dir / archive_id)
+    return link, archive_id
 
 
 def _wheel_archives(archive_dir: Path, skip: str) -> dict[str, tuple[str, str]]:
@@ -536,19 +718,25 @@ def _wheel_archives(archive_dir: Path, skip: str) -> dict[str, tuple[str, str]]:
     return archives
 
 
-def build_cache(workdir: Path) -> UvCache:
-    """Build a genuine, deliberately untidy uv cache under `workdir` and describe it."""
+def build_cache(workdir: Path, binary: Path = UV_BIN, *, preview: str | None = None) -> UvCache:
+    """Build a genuine, deliberately untidy uv cache under `workdir` and describe it.
+
+    `binary` is the uv that writes it (the test dependency's by default) and `preview` its
+    UV_PREVIEW_FEATURES. Every release from 0.5 on runs the same scenario; what differs is how
+    it writes (see `UvRelease`), and the hand-made entries follow it.
+    """
+    release = release_of(binary, preview)
     root = workdir / "cache"
     find_links = workdir / "find-links"
     venvs = (workdir / "venv-alpha1", workdir / "venv-alpha2")
 
-    _populate_with_uv(root, find_links, venvs)
-    buckets = UV_BUCKETS
+    _populate_with_uv(root, find_links, venvs, release)
+    buckets = release.buckets
     archive_bucket = buckets[Kind.ARCHIVE]
     before = _archive_links(root, archive_bucket)
-    _rebuild_with_uv(root, find_links, venvs)
-    stale_paths, stale_archive = _add_stale_entries(root, buckets)
-    pypi_entries, zeta_archive = _add_pypi_entries(root, buckets)
+    _rebuild_with_uv(root, find_links, venvs, release)
+    stale_paths, stale_archive = _add_stale_entries(root, buckets, release)
+    pypi_entries, zeta_archive = _add_pypi_entries(root, buckets, release)
 
     links = _archive_links(root, archive_bucket)
     relinked_entry = _only(
@@ -572,7 +760,7 @@ def build_cache(workdir: Path) -> UvCache:
         root=root,
         find_links=find_links,
         venvs=venvs,
-        buckets=dict(UV_BUCKETS),
+        buckets=dict(buckets),
         archives=_wheel_archives(root / archive_bucket, skip=env_archive),
         links=links,
         env_link=env_link,
@@ -589,11 +777,17 @@ def build_cache(workdir: Path) -> UvCache:
         stale_archive=stale_archive,
         pypi_entries=tuple(pypi_entries),
         zeta_archive=zeta_archive,
+        uv=release,
     )
 
 
-def snapshot(root: Path) -> dict[str, tuple[str, ...]]:
-    """Each entry under `root`, unfollowed: ("dir",), ("file", size, sha256) or ("link", target)."""
+def snapshot(root: Path, *, portable: bool = False) -> dict[str, tuple[str, ...]]:
+    """Each entry under `root`, unfollowed: ("dir",), ("file", size, sha256) or ("link", target).
+
+    With `portable`, an absolute link target inside `root` is written `$ROOT/...`, so that the
+    snapshots of two relocated copies compare equal.
+    """
+    prefix = str(root) + os.sep
     result: dict[str, tuple[str, ...]] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -601,7 +795,10 @@ def snapshot(root: Path) -> dict[str, tuple[str, ...]]:
             path = here / name
             key = path.relative_to(root).as_posix()
             if path.is_symlink():
-                result[key] = ("link", os.readlink(path))
+                target = os.readlink(path)
+                if portable and (target == str(root) or target.startswith(prefix)):
+                    target = "$ROOT" + target[len(str(root)) :]
+                result[key] = ("link", target)
             elif path.is_dir():
                 result[key] = ("dir",)
             else:
@@ -610,8 +807,14 @@ def snapshot(root: Path) -> dict[str, tuple[str, ...]]:
     return result
 
 
-def copy_cache(src: Path, dst: Path) -> None:
-    """Copy a cache tree: symlinks stay symlinks, and files hard-linked together stay so."""
+def copy_trees(pairs: Sequence[tuple[Path, Path]], *, relocate: bool = False) -> None:
+    """Copy trees (source, destination) together: symlinks stay symlinks, and files hard-linked
+    together, within a tree or across them, stay so.
+
+    With `relocate`, an absolute link that points into one of the sources is rewritten to point
+    to the same place in its copy: what moving a cache written with absolute links means (uv
+    before 0.11.17 writes them). Every other link is copied as it is.
+    """
     seen: dict[tuple[int, int], str] = {}
 
     def copy(source: str, target: str) -> str:
@@ -624,4 +827,43 @@ def copy_cache(src: Path, dst: Path) -> None:
         seen[key] = target
         return target
 
-    shutil.copytree(src, dst, symlinks=True, copy_function=copy)
+    for src, dst in pairs:
+        shutil.copytree(src, dst, symlinks=True, copy_function=copy)
+    if not relocate:
+        return
+    prefixes: list[tuple[str, str]] = []
+    for src, dst in pairs:
+        prefixes.extend((str(spelling), str(dst)) for spelling in {src, src.resolve()})
+    for _, dst in pairs:
+        for dirpath, dirnames, filenames in os.walk(dst):
+            for name in [*dirnames, *filenames]:
+                link = os.path.join(dirpath, name)
+                if not os.path.islink(link):
+                    continue
+                target = os.readlink(link)
+                for old, new in prefixes:
+                    if target == old or target.startswith(old + os.sep):
+                        os.unlink(link)
+                        os.symlink(new + target[len(old) :], link)
+                        break
+
+
+def copy_cache(src: Path, dst: Path, *, relocate: bool = False) -> None:
+    """Copy a cache tree: symlinks stay symlinks, and files hard-linked together stay so.
+
+    With `relocate`, absolute links into `src` are rewritten into `dst` (see `copy_trees`).
+    """
+    copy_trees([(src, dst)], relocate=relocate)
+
+
+def clone_cache(cache: UvCache, workdir: Path) -> UvCache:
+    """A relocated copy of a built cache and its venvs under `workdir`, described anew.
+
+    The venvs come along so that files they hard-link with the cache keep their link counts;
+    the find-links directory is shared.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    root = workdir / cache.root.name
+    venvs = tuple(workdir / venv.name for venv in cache.venvs)
+    copy_trees([(cache.root, root), *zip(cache.venvs, venvs, strict=True)], relocate=True)
+    return dataclasses.replace(cache, root=root, venvs=venvs)
