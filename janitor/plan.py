@@ -88,8 +88,9 @@ class Plan:
     """What a sweep removes, ordered: links before what they reference."""
 
     items: tuple[Item, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what was kept and why (said with -v)
     selectors: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # what the user should know or act on (said unless -q)
 
     @property
     def total(self) -> Usage:
@@ -170,7 +171,12 @@ def _environment_item(inventory: Inventory, env: Environment, reason: Reason) ->
     return Item(env.path, ItemKind.ENVIRONMENT, reason, detail=detail)
 
 
-def finish(items: list[Item], notes: Iterable[str], selectors: Iterable[str]) -> Plan:
+def finish(
+    items: list[Item],
+    notes: Iterable[str],
+    selectors: Iterable[str],
+    warnings: Iterable[str] = (),
+) -> Plan:
     """Drop items inside other items and order them: links first, then archives."""
     paths = {item.path for item in items}
     unique: dict[str, Item] = {}
@@ -193,7 +199,7 @@ def finish(items: list[Item], notes: Iterable[str], selectors: Iterable[str]) ->
         ),
         key=lambda item: (item.phase, item.path),
     )
-    return Plan(tuple(ordered), tuple(notes), tuple(selectors))
+    return Plan(tuple(ordered), tuple(notes), tuple(selectors), tuple(warnings))
 
 
 # What a prune does with each top-level name it removes; the rest (markers, the trash, live
@@ -239,7 +245,8 @@ def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
     graph = graphs.build(inventory)
     items.extend(archive_items(inventory, graph, removed))
     items.extend(_objects(inventory))
-    return finish(items, _notes(inventory, graph), ["prune --ci" if ci else "prune"])
+    selectors = ["prune --ci" if ci else "prune"]
+    return finish(items, _notes(inventory, graph), selectors, inventory.layout.warnings)
 
 
 def _objects(inventory: Inventory) -> list[Item]:
@@ -287,7 +294,7 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
     )
     items.extend(_objects(inventory))
     selectors = [f"package {name}" for name in sorted(wanted)]
-    return finish(items, _notes(inventory, graph), selectors)
+    return finish(items, _notes(inventory, graph), selectors, inventory.layout.warnings)
 
 
 def _archive_id(path: str) -> str:

@@ -111,7 +111,7 @@ def apply_policy(
         return base
     items = list(base.items)
     removed = {item.path for item in items}
-    notes = list(base.notes)
+    warnings = list(base.warnings)
     versions = [
         v
         for v in _versions(inventory)
@@ -150,7 +150,7 @@ def apply_policy(
         remaining = [v for v in versions if not any(p in removed for p in v.paths)]
         note = _evict(inventory, items, removed, remaining, policy, space, take)
         if note:
-            notes.append(note)
+            warnings.append(note)
     graph = graphs.build(inventory)
     # Archives whose last link the policy removes (what was dead already is the base plan's call).
     base_paths = {item.path for item in base.items}
@@ -159,7 +159,7 @@ def apply_policy(
         for archive in archive_items(inventory, graph, removed)
         if archive.requires and archive.path not in base_paths
     )
-    return finish(items, notes, [*base.selectors, *_policy_selectors(policy)])
+    return finish(items, base.notes, [*base.selectors, *_policy_selectors(policy)], warnings)
 
 
 def _freed(inventory: Inventory, item: Item) -> int:

@@ -62,8 +62,9 @@ def item_line(item: Item, usage: Usage | None = None) -> str:
 def plan_lines(plan: Plan, verbose: bool) -> list[str]:
     """A dry run: the plan, in words."""
     if not plan.items:
-        return ["No unused entries found", *(_notes(plan.notes) if verbose else [])]
-    lines: list[str] = []
+        notes = _notes(plan.notes) if verbose else []
+        return [*_warnings(plan.warnings), *notes, "No unused entries found"]
+    lines: list[str] = [*_warnings(plan.warnings)]
     if verbose:
         lines.extend(f"Would remove {item_line(item, item.usage)}" for item in plan.items)
         lines.extend(_notes(plan.notes))
@@ -71,9 +72,11 @@ def plan_lines(plan: Plan, verbose: bool) -> list[str]:
     return lines
 
 
-def removal_lines(removal: Removal, notes: Iterable[str], verbose: bool) -> list[str]:
+def removal_lines(
+    removal: Removal, notes: Iterable[str], verbose: bool, warnings: Iterable[str] = ()
+) -> list[str]:
     """The summary of a sweep, with one line per removed item when verbose."""
-    lines: list[str] = []
+    lines: list[str] = [*_warnings(warnings)]
     if verbose:
         lines.extend(f"Removed {item_line(o.item, o.usage)}" for o in removal.outcomes if o.ok)
         lines.extend(_notes(notes))
@@ -90,6 +93,10 @@ def removal_lines(removal: Removal, notes: Iterable[str], verbose: bool) -> list
 
 def _notes(notes: Iterable[str]) -> list[str]:
     return [f"note: {note}" for note in notes]
+
+
+def _warnings(warnings: Iterable[str]) -> list[str]:
+    return [f"warning: {warning}" for warning in warnings]
 
 
 def _usage_json(usage: Usage | None) -> dict[str, int | None]:
@@ -145,6 +152,7 @@ def sweep_json(
         "totals": {"items": len(removals), "by_kind": by_kind, **_usage_json(total)},
         "errors": _failures_json(failures),
         "notes": list(plan.notes),
+        "warnings": list(plan.warnings),
         "duration_seconds": duration,
     }
 

@@ -260,3 +260,34 @@ def test_unreadable_and_read_only_trees_are_removed(uv_cache: UvCache) -> None:
                 path.chmod(0o755)
     assert result.exit_code == 0, result.output
     assert not stale.exists()
+
+
+@pytest.mark.parametrize("what", ["file", "link to a directory", "dangling link"])
+def test_a_trash_name_taken_by_something_else_is_a_one_line_refusal(
+    uv_cache: UvCache, tmp_path: Path, what: str
+) -> None:
+    trash = uv_cache.root / ".janitor-trash"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not the cache's\n")
+    if what == "file":
+        trash.write_text("x")
+    elif what == "link to a directory":
+        trash.symlink_to(elsewhere, target_is_directory=True)
+    else:
+        trash.symlink_to(tmp_path / "nowhere")
+    before = snapshot(uv_cache.root)
+    result = runner.invoke(app, ["sweep", "--cache-dir", str(uv_cache.root)])
+    assert result.exit_code == EXIT_REFUSED, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Cannot use ") and ".janitor-trash" in line, line
+    assert "Traceback" not in result.output
+    assert snapshot(uv_cache.root) == before
+    assert (elsewhere / "keep.txt").read_text() == "not the cache's\n"
+
+
+def test_why_without_a_cache_says_so_and_exits_0() -> None:
+    result = runner.invoke(app, ["why", "KYtzdk3x7L6RP-tY"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("No cache found at: ")
+    assert result.stdout == ""

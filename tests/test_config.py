@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,36 @@ def test_parse_config_resolves_beside_the_named_file(tmp_path: Path) -> None:
 def test_defaults_are_frozen() -> None:
     with pytest.raises(AttributeError):
         SweepDefaults().ci = True  # type: ignore[misc]
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads every file; CI runs this unprivileged too"
+)
+def test_an_unreadable_default_location_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_home = tmp_path / "config"
+    (config_home / "janitor").mkdir(parents=True)
+    (config_home / "janitor" / "config.toml").write_text('[sweep]\nolder-than = "30d"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    config_home.chmod(0)
+    try:
+        defaults = load_config()
+        assert defaults.warning is not None and "Permission denied" in defaults.warning
+        assert defaults.older_than is None
+        with pytest.raises(ConfigError, match="Permission denied"):
+            load_config(config_home / "janitor" / "config.toml")
+    finally:
+        config_home.chmod(0o700)
+
+
+def test_an_unreadable_home_as_another_user_sees_it_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sudo -u other` keeping HOME: the default location is a path through a directory that
+    cannot be entered. Simulated with a path through a file, which fails the same way for root."""
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("x")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocked / "config"))
+    assert load_config().warning is None  # NotADirectoryError: simply no config
+    assert load_config() == SweepDefaults()

@@ -107,12 +107,12 @@ def test_max_size_evicts_least_recently_used_first(aged: UvCache) -> None:
     }
     assert evicted, document
     assert evicted <= {("alpha", "1.0"), ("gamma", "1.0"), ("delta", "1.0")}
-    assert not [n for n in document["notes"] if "cannot be met" in n]  # type: ignore[attr-defined]
+    assert not [n for n in document["warnings"] if "cannot be met" in n]  # type: ignore[attr-defined]
 
 
 def test_max_size_that_cannot_be_met_is_said(uv_cache: UvCache) -> None:
     document = sweep(uv_cache, "--max-size", "1")
-    assert any("cannot be met" in note for note in document["notes"])  # type: ignore[attr-defined]
+    assert any("cannot be met" in note for note in document["warnings"])  # type: ignore[attr-defined]
     wheels = uv_cache.root / uv_cache.buckets[Kind.WHEELS]
     assert not [p for p in wheels.rglob("*") if p.is_symlink()]
 
@@ -187,3 +187,59 @@ def test_report_shows_the_last_runs(uv_cache: UvCache) -> None:
     assert "Last sweeps:" in result.stdout
     assert "keep_versions=1" in result.stdout
     assert "Biggest packages:" in result.stdout
+
+
+def test_min_free_evicts_until_the_disk_has_room(aged: UvCache) -> None:
+    """More free space than this small cache could ever give: every version is evicted, and the
+    note says the bound cannot be met; a bound met already evicts nothing."""
+    import shutil
+
+    free = shutil.disk_usage(aged.root).free
+    met = sweep(aged, "--dry-run", "--min-free", str(max(free - 2**30, 0)))
+    assert not removed(met, "entry")
+    document = sweep(aged, "--dry-run", "--min-free", str(free + 2**40))
+    evicted = removed(document, "entry")
+    assert {("alpha", "1.0"), ("alpha", "2.0"), ("gamma", "1.0")} <= evicted, document
+    reasons = {r["reason"] for r in document["removals"]}  # type: ignore[attr-defined]
+    assert "least recently used, under --min-free" in reasons
+    notes = document["warnings"]
+    assert any("(--min-free) cannot be met" in note for note in notes), notes  # type: ignore[attr-defined]
+
+
+def test_the_tighter_of_max_size_and_min_free_decides_and_is_said(aged: UvCache) -> None:
+    import shutil
+
+    free = shutil.disk_usage(aged.root).free
+    # A budget met already, and a free-space bound that is not: --min-free decides.
+    document = sweep(aged, "--dry-run", "--max-size", "1TiB", "--min-free", str(free + 10**6))
+    assert any("--min-free decided" in note for note in document["warnings"])  # type: ignore[attr-defined]
+    reasons = {r["reason"] for r in document["removals"]}  # type: ignore[attr-defined]
+    assert "least recently used, under --min-free" in reasons
+
+
+def test_keep_protects_a_package_from_every_policy(aged: UvCache) -> None:
+    document = sweep(aged, "--dry-run", "--older-than", "30d", "--keep", "Alpha")
+    assert ("gamma", "1.0") in removed(document, "entry")
+    assert not {pv for pv in removed(document) if pv[0] == "alpha"}
+    document = sweep(aged, "--dry-run", "--max-size", "0", "--keep", "alpha", "--keep", "gamma")
+    assert not {pv for pv in removed(document, "entry") if pv[0] in ("alpha", "gamma")}
+    assert removed(document, "entry"), "other versions are still evicted"
+
+
+def test_keep_from_the_config_file(aged: UvCache, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[sweep]\nolder-than = "30d"\nkeep = ["alpha"]\n')
+    document = sweep(aged, "--dry-run", "--config", str(config))
+    assert not {pv for pv in removed(document) if pv[0] == "alpha"}
+    assert ("gamma", "1.0") in removed(document, "entry")
+
+
+def test_a_budget_that_cannot_be_met_is_said_without_verbose(uv_cache: UvCache) -> None:
+    result = runner.invoke(
+        app, ["sweep", "--dry-run", "--max-size", "0", "--cache-dir", str(uv_cache.root)]
+    )
+    assert result.exit_code == 0, result.output
+    assert any(
+        line.startswith("warning: the size budget (--max-size) cannot be met")
+        for line in result.stderr.splitlines()
+    ), result.stderr

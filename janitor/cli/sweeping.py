@@ -223,7 +223,10 @@ def run_sweep(
             for line in render.plan_lines(result.plan, verbose):
                 err(line)
     else:
-        for line in render.removal_lines(result.removal, result.plan.notes, verbose):
+        lines = render.removal_lines(
+            result.removal, result.plan.notes, verbose, result.plan.warnings
+        )
+        for line in lines:
             if not quiet or line.startswith("Failed"):
                 err(line)
     if result.log_warning and not quiet:

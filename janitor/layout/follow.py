@@ -106,6 +106,7 @@ class Layout:
     releases: tuple[Release, ...]  # newest first; empty when no uv was found
     statuses: Mapping[str, Status]
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # what the user should act on (said unless --quiet)
     # kind -> live bucket names of that kind, the reference's first (then newest first)
     live: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)
 
@@ -166,6 +167,7 @@ def plan_layout(followed: Sequence[Release], names: Iterable[str]) -> Layout:
     """Classify a cache's top-level `names` for the releases followed (newest first)."""
     names = sorted(set(names))
     notes: list[str] = []
+    warnings: list[str] = []
     if followed:
         chosen = list(followed)
         live_names = frozenset(name for one in chosen for name in one.buckets)
@@ -182,7 +184,7 @@ def plan_layout(followed: Sequence[Release], names: Iterable[str]) -> Layout:
                     on_disk[parsed.kind] = (parsed.version, name)
         live_names = frozenset(newest) | {name for _, name in on_disk.values()}
         reference = frozenset(newest)
-        notes.append(
+        warnings.append(
             "no uv found: following the newest layout janitor knows "
             f"(uv {releases.newest_release()}) and keeping the newest bucket of every kind "
             "on the disk; name your uv with --uv"
@@ -206,6 +208,7 @@ def plan_layout(followed: Sequence[Release], names: Iterable[str]) -> Layout:
         releases=tuple(chosen),
         statuses=statuses,
         notes=tuple(notes),
+        warnings=tuple(warnings),
         live={kind: tuple(name for *_, name in sorted(found)) for kind, found in live.items()},
     )
 

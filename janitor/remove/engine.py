@@ -134,9 +134,6 @@ class Engine:
         self._pool = Pool()
         self._pool_ready = False
         self._first_tree = anyio.Event()
-        send, receive = anyio.create_memory_object_stream[_Node](math.inf)
-        self._send: MemoryObjectSendStream[_Node] = send
-        self._receive: MemoryObjectReceiveStream[_Node] = receive
 
     # ----- the plan -----
 
@@ -144,6 +141,9 @@ class Engine:
         """Carry out a plan: links first, then archives; delete moved trees in parallel."""
         await anyio.to_thread.run_sync(self._make_trash, limiter=self._threads)
         outcomes: dict[str, Outcome] = {}
+        send, receive = anyio.create_memory_object_stream[_Node](math.inf)
+        self._send: MemoryObjectSendStream[_Node] = send
+        self._receive: MemoryObjectReceiveStream[_Node] = receive
         async with anyio.create_task_group() as group:
             for _ in range(self.workers):
                 group.start_soon(self._worker, self._receive.clone())
