@@ -18,7 +18,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.install("ruff>=0.6")
+    session.install("-e", ".[lint]")
     session.run("ruff", "check", "janitor", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "janitor", "tests", "benchmarks", "noxfile.py")
 
@@ -26,7 +26,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and the benchmarks."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[test,lint]")
     session.run("mypy")
 
 
@@ -35,3 +35,10 @@ def bench(session: nox.Session) -> None:
     """janitor beside uv cache prune, rm -rf and shutil.rmtree (see benchmarks/README.md)."""
     session.install("-e", ".[test]", "fusepy")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(name="uv-releases")
+def uv_releases(session: nox.Session) -> None:
+    """Regenerate janitor/layout/releases.py from every uv release on the package index."""
+    session.install("-e", ".")
+    session.run("python", "-m", "janitor.layout._refresh", *session.posargs)
