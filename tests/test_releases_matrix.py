@@ -672,7 +672,9 @@ def test_without_uv_the_newest_bucket_of_each_kind_stays(
         python_without_uv, tmp_path, "sweep", "--cache-dir", str(cache.root)
     )
 
-    assert any(NO_UV_NOTE in note for note in document["notes"]), document["notes"]
+    # Said in the document: among the warnings (which need the user) or the notes.
+    said = [*document.get("warnings", []), *document["notes"]]
+    assert any(NO_UV_NOTE in line for line in said), said
     left = set(os.listdir(cache.root))
     assert sorted(newest - left) == []
     assert _links_resolve(cache.root, newest) == []
