@@ -214,7 +214,8 @@ _TOP_REMOVALS = {
 def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
     """What `uv cache prune` removes (and with `ci`, what `uv cache prune --ci` removes)."""
     items = _leftovers(inventory)
-    sdists = inventory.bucket(uv.Kind.SDISTS) + "/"
+    # Each release followed prunes inside its own buckets.
+    sdists = tuple(f"{name}/" for name in inventory.current_of(uv.Kind.SDISTS))
     items.extend(
         Item(r.path, ItemKind.REVISION, Reason.SUPERSEDED, r.package, r.version)
         for r in inventory.revisions

@@ -568,17 +568,6 @@ def test_mixed_cache_following_both_keeps_what_either_uses(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="following several uvs, a sweep prunes inside the newest release's buckets only: in "
-    "the older release's sdists bucket the superseded revision (and with --ci the built "
-    "revisions' sources, links and locks), in its wheels bucket (with --ci) the unzipped "
-    "wheels, and the archives only those link to are kept, where that release's own prune "
-    "removes them (janitor/plan.py, prune(), takes revisions and built revisions only under "
-    "`inventory.bucket(Kind.SDISTS)`, and janitor/scan/__init__.py lists unzipped wheels only "
-    "in the reference's wheels bucket). Whether a sweep should prune inside every followed "
-    "release's buckets is a design decision.",
-)
 @pytest.mark.parametrize("ci", [(), ("--ci",)], ids=["prune", "prune-ci"])
 def test_mixed_cache_following_both_removes_only_what_neither_uses(
     builds: Builds, mixed_built: UvCache, tmp_path: Path, ci: tuple[str, ...]

@@ -438,7 +438,11 @@ class Deleter:
             return
         counts.files += 1
         if is_link:
-            return  # a link's size is its text: it frees no data
+            # A link's size is its text, not data; but a long target takes a block of its own
+            # (ext4 keeps targets under 60 bytes in the inode), which its removal frees.
+            if st.st_nlink <= 1:
+                counts.disk += allocated(st)
+            return
         counts.bytes += st.st_size
         if st.st_nlink <= 1:
             counts.disk += allocated(st)

@@ -83,10 +83,10 @@ async def scan(
     wheel_dirs: list[str] = []
     builds: list[str] = []
     files_shards: list[str] = []
-    reference_wheels = layout.bucket(uv.Kind.WHEELS)
+    live_wheels = set(layout.current_of(uv.Kind.WHEELS))
 
     async def walk(bucket: str, kind: uv.Kind | None) -> None:
-        if kind is uv.Kind.WHEELS and bucket == reference_wheels:
+        if kind is uv.Kind.WHEELS and bucket in live_wheels:
             children = await run(list_dir, os.path.join(root_str, bucket))
             wheel_dirs.extend(f"{bucket}/{name}" for name, is_dir, _ in children if is_dir)
         await walk_dir(bucket, bucket, kind)

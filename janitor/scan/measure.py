@@ -117,9 +117,8 @@ def _walk_tree(path: str) -> _Tree:
                 continue
     for st, _ in entries:
         tree.files += 1
-        if stat.S_ISLNK(st.st_mode):
-            continue
-        tree.bytes += st.st_size
+        if not stat.S_ISLNK(st.st_mode):  # a link's size is its text, not data
+            tree.bytes += st.st_size
         if st.st_nlink <= 1:
             tree.disk += allocated(st)
         else:
