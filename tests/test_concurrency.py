@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -16,13 +15,17 @@ from janitor.layout.uv import Kind
 from tests.test_lock import lock_is_held
 from tests.uvfactory import PYTHON, UV_BIN, UvCache, make_wheel, run_uv, uv_env
 
+# Seconds after which a process counts as hung. No outcome depends on it: the tests order their
+# processes by pipes and locks, and a healthy run never comes near it on however slow a machine.
+HANG = 600
+
 
 def janitor(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "janitor", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG,
         check=False,
     )
 
@@ -35,6 +38,7 @@ def uv_process(cache: Path, *args: str) -> subprocess.Popen[str]:
         argv,
         env=uv_env(cache, argv),
         cwd=home,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -55,11 +59,13 @@ def test_installs_succeed_while_janitor_sweeps_in_a_loop(uv_cache: UvCache, tmp_
     results = []
     for round_ in range(6):
         installs.append(uv_process(uv_cache.root, *install))
+        # A sweep waits for the install holding the lock, as long as that install takes.
         sweep = janitor(
-            "sweep", "--wait", "60", "--cache-dir", str(uv_cache.root), *sweeps[round_ % 3]
-        )
+            "sweep", "--wait", str(HANG // 2), "--cache-dir", str(uv_cache.root),
+            *sweeps[round_ % 3],
+        )  # fmt: skip
         results.append(sweep)
-    outcomes = [(p.wait(timeout=120), p.communicate()) for p in installs]
+    outcomes = [(p.wait(timeout=HANG), p.communicate()) for p in installs]
     for sweep in results:
         assert sweep.returncode == 0, sweep.stderr
     for code, (_out, err) in outcomes:
@@ -75,8 +81,9 @@ def test_installs_succeed_while_janitor_sweeps_in_a_loop(uv_cache: UvCache, tmp_
 
 
 @contextmanager
-def slow_tool(cache: UvCache, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A cached tool environment in use: the tool imports a module 2 seconds after starting."""
+def waiting_tool(cache: UvCache, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A cached tool environment in use: the tool starts, then imports a module only once the
+    test writes a line to its stdin, so the test decides when that import happens."""
     links = tmp_path / "lazy-links"
     links.mkdir()
     make_wheel(
@@ -86,10 +93,10 @@ def slow_tool(cache: UvCache, tmp_path: Path) -> Iterator[subprocess.Popen[str]]
         files={
             "lazy/late.py": "MESSAGE = 'late import worked'\n",
             "lazy/main.py": (
-                "import sys, time\n"
+                "import sys\n"
                 "def main():\n"
                 "    print('started', flush=True)\n"
-                "    time.sleep(2)\n"
+                "    sys.stdin.readline()\n"
                 "    from lazy import late\n"
                 "    print(late.MESSAGE)\n"
             ),
@@ -111,10 +118,15 @@ def slow_tool(cache: UvCache, tmp_path: Path) -> Iterator[subprocess.Popen[str]]
         process.communicate()
 
 
+def go_on(tool: subprocess.Popen[str]) -> tuple[str, str]:
+    """Let a waiting tool do its late import, and wait for it to end."""
+    return tool.communicate("go\n", timeout=HANG)
+
+
 def test_the_lock_keeps_a_running_tool_intact(uv_cache: UvCache, tmp_path: Path) -> None:
-    with slow_tool(uv_cache, tmp_path) as tool:
+    with waiting_tool(uv_cache, tmp_path) as tool:
         sweep = janitor("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root))
-        out, err = tool.communicate(timeout=60)
+        out, err = go_on(tool)
     assert sweep.returncode == EXIT_BUSY
     assert tool.returncode == 0, err
     assert "late import worked" in out
@@ -122,11 +134,10 @@ def test_the_lock_keeps_a_running_tool_intact(uv_cache: UvCache, tmp_path: Path)
 
 def test_force_breaks_a_running_tool(uv_cache: UvCache, tmp_path: Path) -> None:
     """What the README warns about: --force deletes the environment a running uv is using."""
-    with slow_tool(uv_cache, tmp_path) as tool:
-        started = time.monotonic()
+    with waiting_tool(uv_cache, tmp_path) as tool:
+        # The tool does its late import only after the sweep has finished, however long that took.
         sweep = janitor("sweep", "--force", "--cache-dir", str(uv_cache.root))
-        assert time.monotonic() - started < 2, "the sweep must finish while the tool sleeps"
-        out, err = tool.communicate(timeout=60)
+        out, err = go_on(tool)
     assert sweep.returncode == 0, sweep.stderr
     assert tool.returncode != 0
     assert "late import worked" not in out

@@ -1,6 +1,7 @@
 """Property tests over generated uv caches: whatever the tree, a sweep keeps every archive a live
 link reaches, never changes anything outside the cache, never ends in a traceback, and leaves a
-cache that a second sweep finds nothing to do in.
+cache that a second sweep finds nothing to do in. Swept beside an identical copy pruned by the
+real `uv cache prune`, it keeps all uv keeps, and more only where janitor deviates by design.
 
 The trees are valid cache skeletons filled with archives and with links of every sort: to
 archives, to missing archives, to themselves and to each other, out of the cache and back, as
@@ -15,7 +16,7 @@ import os
 import stat
 import string
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -23,7 +24,7 @@ from typing import Any
 
 import anyio
 import msgpack
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
@@ -42,8 +43,9 @@ from janitor.inventory import (
     TopEntry,
 )
 from janitor.layout import follow, uv
+from janitor.layout.follow import Status
 from janitor.plan import ItemKind, Plan
-from tests.uvfactory import UV_BUCKETS, UV_VERSION, snapshot
+from tests.uvfactory import UV_BUCKETS, UV_VERSION, run_uv, snapshot
 
 runner = CliRunner()
 
@@ -75,6 +77,7 @@ STRAYS = (
     "wheels-v6",
     ".janitor-trash-not",
     NEWER_WHEELS,
+    "foo-v1",  # a bucket of a kind janitor does not know: kept
 )
 
 ID_CHARS = string.ascii_letters + string.digits + "-_"
@@ -627,6 +630,211 @@ def test_a_sweep_keeps_what_live_links_reach_and_nothing_outside_changes(
             assert second_doc is not None
             assert second_doc["removals"] == []
             assert after == between
+
+
+# ----- against uv's own prune -----
+
+# Permissions hide nothing from root.
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+# Where janitor keeps more than uv's prune does, by design.
+UNKNOWN_BUCKET = "a bucket janitor does not know, or what its links reach"
+WINDOWS_LINK = "an archive a Windows link file names"
+INTO_ARCHIVE = "an archive a link leads inside"
+UNREADABLE = "what a link that cannot be read may reach"
+UNREADABLE_DIRS = "directories without permissions"
+
+
+def is_unknown(name: str) -> bool:
+    """Whether a top-level name is a bucket janitor does not know (and keeps)."""
+    return follow.plan_layout(FOLLOWED, [name]).status(name) is Status.UNKNOWN
+
+
+def without_deviations(spec: TreeSpec) -> TreeSpec:
+    """The spec without what janitor keeps by design and uv's prune removes: no unknown bucket,
+    no Windows link file, no link into an archive's inside, no directory without permissions."""
+    links = []
+    for link in spec.links:
+        target = link.target
+        if target.style == "inside":
+            target = replace(target, style="relative")
+        form = "symlink" if link.form == "windows" else link.form
+        place = (WHEELS, *link.place[1:]) if link.place[0] == NEWER_WHEELS else link.place
+        links.append(replace(link, place=place, form=form, target=target))
+    strays = tuple(name for name in spec.strays if not is_unknown(name))
+    return replace(spec, links=tuple(links), strays=strays, locked=(), lock_paths=())
+
+
+def deviations(tree: Tree, locked: Sequence[Path]) -> set[str]:
+    """Which of janitor's deviations from uv's prune a freshly built tree has, judged from the
+    tree itself (by the operating system's resolution of its links), not by janitor's scan."""
+    found = set()
+    if any(is_unknown(name) for name in os.listdir(tree.root)):
+        found.add(UNKNOWN_BUCKET)
+    for rel in tree.link_files:
+        data = (tree.root / rel).read_bytes()
+        if uv.parse_link_file(data) and uv.may_be_link_file(PurePosixPath(rel).name, len(data)):
+            found.add(WINDOWS_LINK)
+    archive_dir = os.path.realpath(tree.root / ARCHIVES)
+    for rel in tree.symlinks:
+        inside = os.path.relpath(os.path.realpath(tree.root / rel), archive_dir).split(os.sep)
+        if len(inside) > 1 and inside[0] not in ("..", "."):
+            found.add(INTO_ARCHIVE)
+    if locked and not IS_ROOT:
+        found.add(UNREADABLE_DIRS)
+    return found
+
+
+def comparable(tree: Tree, base: Path) -> dict[str, tuple[str, ...]]:
+    """A tree's snapshot, with the directory it was built in taken out of link targets."""
+    where = str(base).lstrip("/")
+    return {
+        path: ("link", entry[1].replace(where, "<base>")) if entry[0] == "link" else entry
+        for path, entry in snapshot(tree.root).items()
+    }
+
+
+def kept_by_design(inventory: Inventory) -> dict[str, str]:
+    """Archives janitor keeps that uv's prune would not, each with the deviation that keeps it,
+    as janitor's own scan of the tree sees them."""
+    unknown = {top.name for top in inventory.top if top.status is Status.UNKNOWN}
+    reasons: dict[str, str] = {}
+    if any(link.state is LinkState.UNREADABLE for link in inventory.links):
+        return dict.fromkeys(inventory.archives, UNREADABLE)
+    for link in inventory.links:
+        if link.state is not LinkState.ARCHIVE or link.archive is None:
+            continue
+        where = scan.resolve(inventory.root, link.path, link.target, link.windows)
+        if link.windows:
+            reasons.setdefault(link.archive, WINDOWS_LINK)
+        elif {PurePosixPath(path).parts[0] for path in (link.path, *link.via)} & unknown:
+            reasons.setdefault(link.archive, UNKNOWN_BUCKET)
+        elif where is not None and where.count("/") > 1:
+            reasons.setdefault(link.archive, INTO_ARCHIVE)
+    # An archive and the entries of the bucket that are symlinks to it live and die together.
+    pairs = [(a.id, a.alias_of) for a in inventory.archives.values() if a.alias_of is not None]
+    grown = True
+    while grown:
+        grown = False
+        for pair in pairs:
+            known = [reasons[one] for one in pair if one in reasons]
+            for one in pair:
+                if known and one not in reasons:
+                    reasons[one] = known[0]
+                    grown = True
+    return reasons
+
+
+def explain(path: str, inventory: Inventory, archives: dict[str, str]) -> str | None:
+    """Why janitor keeps a path uv's prune removed, if it is one of the deviations by design."""
+    parts = PurePosixPath(path).parts
+    if parts[0] == ARCHIVES and len(parts) > 1:
+        return archives.get(parts[1])
+    status = inventory.layout.status(parts[0])
+    if status is Status.UNKNOWN:
+        return UNKNOWN_BUCKET
+    if status is Status.MARKER and len(parts) == 1:
+        return "a marker"
+    return None
+
+
+def topmost(paths: Iterable[str]) -> list[str]:
+    """The paths none of whose parents is among them, sorted."""
+    chosen: list[str] = []
+    for path in sorted(paths):  # a parent sorts before what is below it
+        if graphs.covering(path, chosen) is None:
+            chosen.append(path)
+    return chosen
+
+
+def twins(spec: TreeSpec, base: Path) -> tuple[Tree, Tree]:
+    """The same tree built twice, side by side: one for janitor, one for uv."""
+    trees = []
+    for name in ("janitor", "uv"):
+        (base / name).mkdir()
+        trees.append(build(spec, base / name))
+    return trees[0], trees[1]
+
+
+def one_link(place: tuple[str, ...], form: str = "symlink", style: str = "relative") -> TreeSpec:
+    """Two archives, the first linked from `place`, the second from nowhere."""
+    archive = HIDDEN_LINK.archives[0]
+    return TreeSpec(
+        archives=(archive, replace(archive, id="B" * 16)),
+        links=(LinkSpec(place, form, Target("archive", 0, style)),),
+        revision_pointers=(),
+        strays=(),
+        locked=(),
+    )
+
+
+PLAIN_LINK = one_link((WHEELS, "pypi", "alpha", "1.0-py3-none-any"))
+
+
+@settings(SETTINGS, max_examples=80)
+@given(spec=st.one_of(tree_specs(), tree_specs().map(without_deviations)))
+@example(spec=PLAIN_LINK)
+@example(spec=replace(one_link((NEWER_WHEELS, "pypi", "alpha", "1.0")), strays=(NEWER_WHEELS,)))
+@example(spec=replace(PLAIN_LINK, strays=("foo-v1", ".tmpbuild", "junk.txt", "wheels-v6")))
+@example(spec=replace(PLAIN_LINK, links=(replace(PLAIN_LINK.links[0], form="windows"),)))
+@example(spec=one_link((SDISTS, "pypi", "alpha", "1.0", REVISIONS[0], "a"), style="inside"))
+@example(spec=HIDDEN_LINK)
+# uv's prune looks for no link in wheels and sdists entries named `src`, `.lock`, `.gitignore`,
+# `*.rev`, `*.http`, `*.msgpack`, `*.whl` or `*.lock`, nor below them; janitor counts those links.
+@example(spec=one_link((WHEELS, "pypi", "alpha", "name.rev")))
+@example(spec=one_link((WHEELS, "pypi", uv.SOURCE_DIR, "1.0-py3-none-any")))
+def test_a_sweep_keeps_what_uv_cache_prune_keeps_and_more_only_by_design(spec: TreeSpec) -> None:
+    """The same tree swept by janitor and pruned by the real uv: janitor keeps all that uv keeps,
+    anything more only by one of its deviations, and without those the two trees are the same."""
+    with scratch() as base:
+        ours, theirs = twins(spec, base)
+        locked = locked_dirs(ours, spec)
+        features = deviations(ours, locked)
+        note(f"deviations: {sorted(features)}")
+
+        with unreadable([*locked, *locked_dirs(theirs, spec)], base):
+            result, document = sweep(ours.root)
+            pruned = run_uv("cache", "prune", "--force", cache_dir=theirs.root, check=False)
+        check_exit(result, document)
+        assert document is not None
+        if pruned.returncode != 0:
+            cause = pruned.stderr.strip().splitlines()[-1].split("`")[0]
+            event(f"uv cache prune failed: {cause.strip()}")
+            if UNREADABLE_DIRS in features:
+                return
+        assert pruned.returncode == 0, f"uv cache prune failed:\n{pruned.stderr}"
+
+        after_janitor = comparable(ours, base / "janitor")
+        after_uv = comparable(theirs, base / "uv")
+        # (a) Whatever uv's prune keeps, janitor keeps, unchanged.
+        lost = topmost(p for p, entry in after_uv.items() if after_janitor.get(p) != entry)
+        assert not lost, f"janitor removed or changed what uv's prune keeps: {lost}"
+
+        # (b) What janitor keeps beyond that is one of its deviations, as janitor's scan sees it.
+        extra = topmost(p for p, entry in after_janitor.items() if after_uv.get(p) != entry)
+        inventory = anyio.run(lambda: scan.scan(ours.root, releases=FOLLOWED))
+        archives = kept_by_design(inventory)
+        reasons = {path: explain(path, inventory, archives) for path in extra}
+        note(f"kept beyond uv's prune: {reasons}")
+        # Where directories lost their permissions, what janitor said it could not remove stays.
+        failed = {error["path"] for error in document["errors"]}
+        if failed and UNREADABLE_DIRS in features:
+            failed.add(uv.TRASH_DIR)
+        else:
+            failed = set()
+        unexplained = {
+            path: [(link.path, link.target) for link in inventory.links if link.archive == name]
+            for path, reason in reasons.items()
+            if reason is None and graphs.covering(path, failed) is None
+            for name in [PurePosixPath(path).name]
+        }
+        assert not unexplained, (
+            f"janitor keeps what uv's prune removes, for no known reason (path: links janitor "
+            f"sees reach it): {unexplained}"
+        )
+
+        # (c) Without any of the deviations, the trees are the same.
+        if not features:
+            assert not extra, f"janitor keeps what uv's prune removes: {reasons}"
 
 
 BREAKS = ("no tag", "wrong tag", "no bucket", "a file", "missing")
