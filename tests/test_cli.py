@@ -291,3 +291,23 @@ def test_why_without_a_cache_says_so_and_exits_0() -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("No cache found at: ")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("names", [[".lock"], ["CACHEDIR.TAG", ".gitignore", ".lock"], []])
+def test_a_cache_holding_only_markers_is_empty_not_refused(
+    tmp_path: Path, names: list[str]
+) -> None:
+    """What `uv cache clean` leaves (only `.lock`) is a cache with nothing to remove."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in names:
+        (cache / name).write_text(CACHEDIR_TAG_SIGNATURE if name == CACHEDIR_TAG else "")
+    before = snapshot(cache)
+    for args in (["-v"], ["--package", "x"], ["--json"], ["--dry-run"]):
+        result = runner.invoke(app, ["sweep", "--cache-dir", str(cache), *args])
+        assert result.exit_code == 0, result.output
+        # Taking uv's lock makes its file, as uv does.
+        assert {k: v for k, v in snapshot(cache).items() if k != ".lock"} == {
+            k: v for k, v in before.items() if k != ".lock"
+        }
+    assert result.stderr.strip().splitlines()[-1] == "No unused entries found"

@@ -779,7 +779,7 @@ PLAIN_LINK = one_link((WHEELS, "pypi", "alpha", "1.0-py3-none-any"))
 @example(spec=one_link((SDISTS, "pypi", "alpha", "1.0", REVISIONS[0], "a"), style="inside"))
 @example(spec=HIDDEN_LINK)
 # uv's prune looks for no link in wheels and sdists entries named `src`, `.lock`, `.gitignore`,
-# `*.rev`, `*.http`, `*.msgpack`, `*.whl` or `*.lock`, nor below them; janitor counts those links.
+# `*.rev`, `*.http`, `*.msgpack`, `*.whl` or `*.lock`, nor below them, and neither does janitor.
 @example(spec=one_link((WHEELS, "pypi", "alpha", "name.rev")))
 @example(spec=one_link((WHEELS, "pypi", uv.SOURCE_DIR, "1.0-py3-none-any")))
 def test_a_sweep_keeps_what_uv_cache_prune_keeps_and_more_only_by_design(spec: TreeSpec) -> None:
@@ -800,6 +800,14 @@ def test_a_sweep_keeps_what_uv_cache_prune_keeps_and_more_only_by_design(spec: T
             cause = pruned.stderr.strip().splitlines()[-1].split("`")[0]
             event(f"uv cache prune failed: {cause.strip()}")
             if UNREADABLE_DIRS in features:
+                return
+            if spec.aliases and "failed to canonicalize path" in pruned.stderr:
+                # uv 0.13.9 removes an archive, then fails on an entry of the archive bucket that
+                # is a link to it (depending on listing order) and stops halfway. janitor must
+                # not: no entry of the archive bucket may be left leading nowhere.
+                archive_dir = ours.root / ARCHIVES
+                for entry in archive_dir.iterdir() if archive_dir.is_dir() else ():
+                    assert not entry.is_symlink() or entry.exists(), entry
                 return
         assert pruned.returncode == 0, f"uv cache prune failed:\n{pruned.stderr}"
 
@@ -856,6 +864,8 @@ def test_what_is_not_a_cache_is_refused_in_one_line(
             for name in os.listdir(tree.root):
                 if uv.parse_bucket(name) is not None:
                     os.rename(tree.root / name, tree.outside / f"moved-{name}")
+            # Something that is not a marker: a directory of markers alone is an empty cache.
+            (tree.root / "precious.txt").write_text("not janitor's to remove\n")
         elif how == "a file":
             target = tree.outside / "file.txt"
         else:

@@ -124,6 +124,21 @@ def may_be_link_file(name: str, size: int) -> bool:
     return dot < 0 or name[dot:].lower() not in POINTER_SUFFIXES
 
 
+# What uv (from 0.7.9) passes over when it walks the wheels and sdists buckets for links: these
+# names, and names with these extensions (any case), with everything below them.
+_REFERENCE_WALK_NAMES = frozenset({SOURCE_DIR, ".lock", ".gitignore"})
+_REFERENCE_WALK_EXTENSIONS = frozenset({"lock", "whl", "http", "rev", "msgpack"})
+
+
+def skipped_by_reference_walk(name: str) -> bool:
+    """Whether uv's walk for links passes over an entry of this name (and what is below it)."""
+    if name in _REFERENCE_WALK_NAMES:
+        return True
+    dot = name.rfind(".")
+    # As a path's extension: none for a name that only starts with a dot.
+    return dot > 0 and name[dot + 1 :].lower() in _REFERENCE_WALK_EXTENSIONS
+
+
 def is_pointer_name(name: str) -> bool:
     """Whether `name` is a pointer or lock file that uv never uses as a link."""
     dot = name.rfind(".")

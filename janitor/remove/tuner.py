@@ -13,6 +13,9 @@ MAX_WORKERS = 64
 START_WORKERS = 2
 GAIN = 1.15  # what more workers must add to throughput to be kept
 LINEAR = 0.7  # throughput this close to proportional to the workers: climb faster
+# A count's throughput this many times above or below what it was: the filesystem changed
+# (a slow phase after a fast one), and what the other counts did says nothing any more.
+SHIFT = 1.5
 
 
 @dataclass
@@ -22,9 +25,11 @@ class Tuner:
     It starts at `start` and doubles the count while a doubling pays (GAIN times the throughput
     of the smaller count; four times the count when throughput grew almost in proportion, as it
     does where every call waits on a server). A count that does not pay gives way to the one
-    below it, and from the lowest count it has measured it tries half of it once, so one worker
-    is chosen where a second only adds contention. Each count's throughput is remembered,
-    averaged with later visits, so a count is tried again when its neighbours' change.
+    below it; a count reached by quadrupling whose gain was no longer proportional tries the
+    count it skipped; and from the lowest count it has measured it tries half of it once, so one
+    worker is chosen where a second only adds contention. Each count's throughput is
+    remembered, averaged with later visits; when a count's throughput moves by SHIFT times,
+    the others are forgotten and explored again.
     """
 
     minimum: int = 1
@@ -40,12 +45,18 @@ class Tuner:
     def step(self, current: int, rate: float) -> int:
         """The count to run next, given that `current` workers just moved `rate` entries/s."""
         seen = self.seen
-        seen[current] = (seen[current] + rate) / 2 if current in seen else rate
+        before = seen.get(current)
+        if before is not None and (rate > SHIFT * before or SHIFT * rate < before):
+            seen.clear()
+            before = None
+        seen[current] = (before + rate) / 2 if before is not None else rate
         down = max((count for count in seen if count < current), default=None)
         if down is not None and seen[current] < GAIN * seen[down]:
             return down
+        linear = down is not None and seen[current] >= LINEAR * seen[down] * current / down
+        if down is not None and not linear and 2 * down < current and 2 * down not in seen:
+            return 2 * down  # the count a quadrupling skipped may be the best
         if current < self.maximum:
-            linear = down is not None and seen[current] >= LINEAR * seen[down] * current / down
             up = min(current * (4 if linear else 2), self.maximum)
             if up not in seen or seen[up] >= GAIN * seen[current]:
                 return up

@@ -85,20 +85,22 @@ async def scan(
     files_shards: list[str] = []
     live_wheels = set(layout.current_of(uv.Kind.WHEELS))
 
-    async def walk(bucket: str, kind: uv.Kind | None) -> None:
+    async def walk(bucket: str, kind: uv.Kind | None, skips: bool) -> None:
         if kind is uv.Kind.WHEELS and bucket in live_wheels:
             children = await run(list_dir, os.path.join(root_str, bucket))
             wheel_dirs.extend(f"{bucket}/{name}" for name, is_dir, _ in children if is_dir)
-        await walk_dir(bucket, bucket, kind)
+        await walk_dir(bucket, bucket, kind, skips)
 
-    async def walk_dir(start: str, bucket: str, kind: uv.Kind | None) -> None:
+    async def walk_dir(start: str, bucket: str, kind: uv.Kind | None, skips: bool) -> None:
         # One thread hop walks as much as it can in HOP_SECONDS; what is left fans out.
-        part = await run(walk_bucket_tree, root_str, start, bucket, kind, options, HOP_SECONDS)
+        part = await run(
+            walk_bucket_tree, root_str, start, bucket, kind, options, HOP_SECONDS, skips
+        )
         found.append(part)
         if part.subdirs:
             async with anyio.create_task_group() as group:
                 for sub in part.subdirs:
-                    group.start_soon(walk_dir, sub, bucket, kind)
+                    group.start_soon(walk_dir, sub, bucket, kind, skips)
 
     async def shards(bucket: str, kind: uv.Kind, is_current: bool) -> None:
         found.append(await run(entries_of_shards, root_str, bucket, kind, is_current))
@@ -155,8 +157,14 @@ async def scan(
             links_here = kind in uv.LINK_KINDS or kind is None or status is Status.UNKNOWN
             if everywhere and kind not in (uv.Kind.ARCHIVE, uv.Kind.FILES):
                 links_here = True
+            # The buckets of the releases followed are walked as those releases walk them.
+            skips = (
+                not everywhere
+                and kind in (uv.Kind.WHEELS, uv.Kind.SDISTS)
+                and status in (Status.CURRENT, Status.OTHER)
+            )
             if walked and links_here:
-                group.start_soon(walk, entry.name, kind)
+                group.start_soon(walk, entry.name, kind, skips)
             if status in LIVE and kind is uv.Kind.FILES:
                 group.start_soon(shards_of_files, entry.name)
             # Per-package entries come from the buckets of the uvs followed (and, for a package

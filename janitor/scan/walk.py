@@ -91,12 +91,14 @@ def walk_bucket_tree(
     kind: uv.Kind | None,
     options: ScanOptions,
     seconds: float = math.inf,
+    uv_skips: bool = False,
 ) -> Found:
     """Walk one subtree of a links-bearing bucket (wheels, sdists, environments, stale).
 
     After `seconds` it stops and leaves the directories it has not listed in `subdirs`, for
     other walks: one call walks a whole bucket on a local disk, while on a slow filesystem the
-    walk fans out.
+    walk fans out. With `uv_skips`, what uv's own walk for links passes over (pointer files,
+    locks, unpacked sources, and what is below such names) holds no link here either.
     """
     found = Found()
     stack = [start]
@@ -130,6 +132,8 @@ def walk_bucket_tree(
         parent = rel.rsplit("/", 1)[-1]
         candidates: list[tuple[os.DirEntry[str], str, bool]] = []
         for link in symlinks:
+            if uv_skips and uv.skipped_by_reference_walk(link.name):
+                continue
             try:
                 target = os.readlink(link.path)
             except OSError as err:
@@ -137,7 +141,7 @@ def walk_bucket_tree(
                 target = ""
             candidates.append((link, target, False))
         for name, entry in files.items():
-            if uv.is_pointer_name(name):
+            if uv.is_pointer_name(name) or (uv_skips and uv.skipped_by_reference_walk(name)):
                 continue
             try:
                 size = entry.stat(follow_symlinks=False).st_size
@@ -180,7 +184,12 @@ def walk_bucket_tree(
             )
         if in_sdists:
             _sdist_directory(root, rel, files, dirs, [link.name for link in symlinks], found)
-        stack.extend(f"{rel}/{name}" for name in dirs if not (in_sdists and name == uv.SOURCE_DIR))
+        stack.extend(
+            f"{rel}/{name}"
+            for name in dirs
+            if not (in_sdists and name == uv.SOURCE_DIR)
+            and not (uv_skips and uv.skipped_by_reference_walk(name))
+        )
         if stack and time.monotonic() > deadline:
             found.subdirs = stack
             break
