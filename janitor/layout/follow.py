@@ -87,11 +87,10 @@ def release(version: Version, path: Path | None = None) -> tuple[Release, str | 
 
 def _kind_versions() -> dict[str, int]:
     newest: dict[str, int] = {}
-    for _, names in releases.RELEASES:
+    for names in {names for _, names in releases.RELEASES}:  # a few dozen distinct sets
         for name in names:
-            parsed = parse_bucket(name)
-            if parsed is not None:
-                newest[parsed.kind] = max(newest.get(parsed.kind, 0), parsed.version)
+            kind, _, version = name.rpartition("-v")
+            newest[kind] = max(newest.get(kind, 0), int(version))
     return newest
 
 

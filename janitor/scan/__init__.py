@@ -9,6 +9,7 @@ May import janitor.inventory, janitor.layout and janitor.errors.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -49,6 +50,10 @@ _T = TypeVar("_T")
 _REMOVABLE = frozenset({Status.STALE, Status.TEMPORARY, Status.STRAY})
 # How long one thread hop of the scan may walk before it hands what is left to other hops.
 HOP_SECONDS = 0.02
+# A hop that spends more than this, mostly waiting rather than computing, shows a filesystem
+# that answers slowly: the scan then runs up to MAX_THREADS hops at once.
+WAITING_SECONDS = 0.002
+MAX_THREADS = 32
 
 
 async def scan(
@@ -64,13 +69,22 @@ async def scan(
     empty: no uv was found.
     """
     options = options or ScanOptions()
-    # Scan tasks are few and mostly wait on the filesystem: many threads cost little locally and
-    # hide latency on a slow filesystem.
-    limiter = limiter or anyio.CapacityLimiter(32)
+    # One thread while the filesystem answers as fast as Python asks (more would only fight over
+    # the interpreter lock); many as soon as a hop spends its time waiting (a cold disk, a
+    # network share), where they hide the latency.
+    limiter = limiter or anyio.CapacityLimiter(1)
     root_str = str(root)
 
+    def timed(fn: Callable[..., _T], *args: object) -> tuple[_T, float, float]:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        result = fn(*args)
+        return result, time.perf_counter() - wall, time.thread_time() - cpu
+
     async def run(fn: Callable[..., _T], *args: object) -> _T:
-        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+        result, wall, cpu = await anyio.to_thread.run_sync(timed, fn, *args, limiter=limiter)
+        if wall > WAITING_SECONDS and wall > 2 * cpu and limiter.total_tokens < MAX_THREADS:
+            limiter.total_tokens = MAX_THREADS
+        return result
 
     top_listing = await run(list_top, root_str)
     layout = plan_layout(releases if releases is not None else (), [n for n, _ in top_listing])
