@@ -5,7 +5,6 @@ Imports nothing from janitor.
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_PARTIAL = 1  # finished, but some paths could not be removed
 EXIT_USAGE = 2
 EXIT_BUSY = 3

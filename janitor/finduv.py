@@ -167,12 +167,13 @@ class _Memo:
             pass  # remembering is an optimisation only
 
 
-def _ask_version(path: Path, env: Mapping[str, str]) -> tuple[int, int, int] | None:
-    import subprocess
+def _ask(path: Path, args: Iterable[str], env: Mapping[str, str]) -> str | None:
+    """What a uv prints on stdout for `args`, or None when it fails or cannot be run."""
+    import subprocess  # only when a uv has to be asked: it costs start-up time
 
     try:
         done = subprocess.run(
-            [str(path), "--version"],
+            [str(path), *args],
             capture_output=True,
             text=True,
             timeout=_TIMEOUT,
@@ -181,7 +182,12 @@ def _ask_version(path: Path, env: Mapping[str, str]) -> tuple[int, int, int] | N
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return parse_version(done.stdout) if done.returncode == 0 else None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _ask_version(path: Path, env: Mapping[str, str]) -> tuple[int, int, int] | None:
+    answer = _ask(path, ["--version"], env)
+    return parse_version(answer) if answer is not None else None
 
 
 def _quiet_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -242,21 +248,6 @@ def find(
 
 def cache_dir(uv: Uv, env: Mapping[str, str] | None = None) -> Path | None:
     """The cache directory `uv cache dir` names (uv.toml and UV_CACHE_DIR included), if it says."""
-    import subprocess
-
-    env = os.environ if env is None else env
-    try:
-        done = subprocess.run(
-            [str(uv.path), "cache", "dir"],
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            env=_quiet_env(env),
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return None
-    return Path(os.path.abspath(lines[-1].strip()))
+    answer = _ask(uv.path, ["cache", "dir"], os.environ if env is None else env)
+    lines = answer.strip().splitlines() if answer is not None else []
+    return Path(os.path.abspath(lines[-1].strip())) if lines else None

@@ -10,17 +10,12 @@ goes. May import janitor.inventory, janitor.plan, janitor.scan, janitor.layout a
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
-import anyio.to_thread
-
 from janitor import plan, scan
-from janitor.inventory import Inventory, Usage, allocated
+from janitor.inventory import Inventory, Usage
 from janitor.layout.follow import Release
 from janitor.scan.measure import Census
 
@@ -51,51 +46,6 @@ class Report:
     notes: tuple[str, ...] = ()
 
 
-def disk_usage(root: str) -> tuple[int, int, dict[str, int]]:
-    """(bytes on disk, files, bytes per top-level entry), each inode counted once, as du does."""
-    seen: set[tuple[int, int]] = set()
-    per_top: dict[str, int] = {}
-    files = 0
-    try:
-        total = allocated(os.lstat(root))
-        tops = list(os.scandir(root))
-    except OSError:
-        return 0, 0, {}
-
-    def size_of(st: os.stat_result) -> int:
-        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                return 0
-            seen.add(key)
-        return allocated(st)
-
-    for top in tops:
-        try:
-            size = size_of(top.stat(follow_symlinks=False))
-        except OSError:
-            continue
-        stack = [top.path] if top.is_dir(follow_symlinks=False) else []
-        files += 0 if stack else 1
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as it:
-                    for entry in it:
-                        try:
-                            size += size_of(entry.stat(follow_symlinks=False))
-                            if entry.is_dir(follow_symlinks=False):
-                                stack.append(entry.path)
-                            else:
-                                files += 1
-                        except OSError:
-                            continue
-            except OSError:
-                continue
-        per_top[top.name] = size
-        total += size
-    return total, files, per_top
-
-
 def _trees(inventory: Inventory, plans: Sequence[plan.Plan]) -> list[str]:
     """Every tree the plans remove, and every top-level entry (for the whole cache)."""
     paths = {
@@ -122,7 +72,7 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
     )
     objects = bool(inventory.files_shards)
     everything = census.freed([top.name for top in inventory.top], sweep_objects=False)
-    size, files, buckets = await anyio.to_thread.run_sync(disk_usage, str(root))
+    size, files, buckets = await scan.disk_usage(root)
     versions: dict[str, set[str]] = {}
     archives: dict[str, int] = {}
     for archive in inventory.archives.values():

@@ -104,7 +104,9 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
             # Size decisions need what the base plan frees, the cache's size as du counts it,
             # and the room left on its filesystem.
             the_plan = await _measured(root, inventory, the_plan)
-            space = await anyio.to_thread.run_sync(_space, root)
+            size, _, _ = await scan.disk_usage(root)
+            free = await anyio.to_thread.run_sync(shutil.disk_usage, root)
+            space = Space(size, free.free)
         the_plan = apply_policy(inventory, the_plan, policy, space)
     if sizes:
         the_plan = await _measured(root, inventory, the_plan)
@@ -116,10 +118,6 @@ async def _measured(root: Path, inventory: Inventory, the_plan: plan.Plan) -> pl
     paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
     census = await scan.take_census(root, paths, inventory.files_shards)
     return the_plan.measured(census.freed(paths, sweep_objects=bool(inventory.files_shards)))
-
-
-def _space(root: Path) -> Space:
-    return Space(scan.measure(str(root), du=True).disk, shutil.disk_usage(root).free)
 
 
 async def _remove(request: Request) -> tuple[plan.Plan, Removal]:

@@ -173,7 +173,8 @@ def test_a_path_that_cannot_be_removed_is_listed_and_exits_1(uv_cache: UvCache) 
 
 def test_why_names_referrers(uv_cache: UvCache) -> None:
     beta = next(i for i, (n, _) in uv_cache.archives.items() if n == "beta")
-    result = runner.invoke(app, ["why", beta, "--cache-dir", str(uv_cache.root)])
+    # An id may start with `-`: after `--` it is no option.
+    result = runner.invoke(app, ["why", "--cache-dir", str(uv_cache.root), "--", beta])
     assert result.exit_code == 0, result.output
     assert "beta 1.0: symlink" in result.stdout
     unknown = runner.invoke(app, ["why", "nope", "--cache-dir", str(uv_cache.root)])

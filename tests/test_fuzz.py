@@ -539,8 +539,9 @@ def live_references(tree: Tree) -> dict[str, str]:
         parts = PurePosixPath(rel).parts
         if parts[0] not in buckets:
             continue
-        if parts[0] == current[uv.Kind.SDISTS] and uv.SOURCE_DIR in parts[1:-1]:
-            continue  # uv never looks for links in unpacked sources
+        in_releases_buckets = parts[0] in (current[uv.Kind.WHEELS], current[uv.Kind.SDISTS])
+        if in_releases_buckets and any(map(uv.skipped_by_reference_walk, parts[1:])):
+            continue  # uv never looks for links in unpacked sources, locks or pointer names
         path = tree.root / rel
         if rel in tree.symlinks:
             try:

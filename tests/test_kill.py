@@ -391,3 +391,61 @@ def test_killed_at_random_moments_of_a_large_deletion(
     # covered deterministically by test_killed_after_each_mutation.
     del mid_deletion
     assert snapshot(big_scene.base) == big_scene.base_tree
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The deletion worker processes of a janitor process (Linux: read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat_file:
+                fields = stat_file.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[1]) == parent and any(arg.endswith(b"_core.py") for arg in argv):
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds workers through /proc")
+def test_a_killed_worker_process_leaves_nothing_undone(tmp_path: Path) -> None:
+    """SIGKILL a deletion worker process mid-run: its batch is done again, and the sweep ends
+    with everything removed, as if nothing had happened."""
+    root = tmp_path / "cache"
+    (root / uv.CACHEDIR_TAG).parent.mkdir(parents=True)
+    (root / uv.CACHEDIR_TAG).write_text(uv.CACHEDIR_TAG_SIGNATURE + "\n")
+    (root / UV_BUCKETS[uv.Kind.ARCHIVE]).mkdir()
+    # A stale bucket large enough that the workers are busy for a while.
+    for d in range(300):
+        directory = root / "wheels-v1" / f"d{d}"
+        directory.mkdir(parents=True)
+        for f in range(200):
+            (directory / f"f{f}").write_bytes(b"x" * 64)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "janitor", "sweep", "--cache-dir", str(root), "--force", "--json"],
+        cwd=PROJECT,
+        env=sweep_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    killed = None
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        workers = worker_pids(process.pid)
+        if workers:
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+            break
+        time.sleep(0.001)
+    out, err = process.communicate(timeout=300)
+    assert killed is not None, "the sweep ended before a worker process was seen"
+    assert process.returncode == 0, err.decode()
+    document = json.loads(out)
+    assert document["errors"] == []
+    assert document["totals"]["files"] == 300 * 200
+    # Nothing but the cache's own markers and bucket is left (--force takes no lock: no `.lock`).
+    assert sorted(os.listdir(root)) == sorted([uv.CACHEDIR_TAG, UV_BUCKETS[uv.Kind.ARCHIVE]])

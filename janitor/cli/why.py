@@ -24,7 +24,12 @@ from janitor.errors import UsageError
 
 
 def why(
-    archive: Annotated[str, typer.Argument(help="An archive id, or a path to an archive.")],
+    archive: Annotated[
+        str,
+        typer.Argument(
+            help="An archive id, or a path to an archive (after `--` if it starts with `-`)."
+        ),
+    ],
     cache_dir: CacheDirOption = None,
     uv: UvOption = None,
     json_output: JsonOption = False,

@@ -9,10 +9,8 @@ May import janitor.inventory, janitor.layout and janitor.errors.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import anyio
 import anyio.to_thread
@@ -22,7 +20,8 @@ from janitor.layout import uv
 from janitor.layout.follow import LIVE, References, Release, Status, plan_layout
 from janitor.scan.archives import scan_archive_chunk
 from janitor.scan.links import finish_links, resolve, resolve_via
-from janitor.scan.measure import Census, measure, measure_paths, take_census
+from janitor.scan.measure import Census, disk_usage, measure, measure_paths, take_census
+from janitor.scan.pace import Pace
 from janitor.scan.walk import (
     Found,
     ScanOptions,
@@ -35,7 +34,9 @@ from janitor.scan.walk import (
 
 __all__ = [
     "Census",
+    "Pace",
     "ScanOptions",
+    "disk_usage",
     "measure",
     "measure_paths",
     "read_small",
@@ -45,15 +46,10 @@ __all__ = [
     "take_census",
 ]
 
-_T = TypeVar("_T")
 # What a prune removes whole: walked for links only by a package sweep, which keeps it.
 _REMOVABLE = frozenset({Status.STALE, Status.TEMPORARY, Status.STRAY})
 # How long one thread hop of the scan may walk before it hands what is left to other hops.
 HOP_SECONDS = 0.02
-# A hop that spends more than this, mostly waiting rather than computing, shows a filesystem
-# that answers slowly: the scan then runs up to MAX_THREADS hops at once.
-WAITING_SECONDS = 0.002
-MAX_THREADS = 32
 
 
 async def scan(
@@ -69,22 +65,9 @@ async def scan(
     empty: no uv was found.
     """
     options = options or ScanOptions()
-    # One thread while the filesystem answers as fast as Python asks (more would only fight over
-    # the interpreter lock); many as soon as a hop spends its time waiting (a cold disk, a
-    # network share), where they hide the latency.
-    limiter = limiter or anyio.CapacityLimiter(1)
+    pace = Pace(limiter)
+    run = pace.run
     root_str = str(root)
-
-    def timed(fn: Callable[..., _T], *args: object) -> tuple[_T, float, float]:
-        wall, cpu = time.perf_counter(), time.thread_time()
-        result = fn(*args)
-        return result, time.perf_counter() - wall, time.thread_time() - cpu
-
-    async def run(fn: Callable[..., _T], *args: object) -> _T:
-        result, wall, cpu = await anyio.to_thread.run_sync(timed, fn, *args, limiter=limiter)
-        if wall > WAITING_SECONDS and wall > 2 * cpu and limiter.total_tokens < MAX_THREADS:
-            limiter.total_tokens = MAX_THREADS
-        return result
 
     top_listing = await run(list_top, root_str)
     layout = plan_layout(releases if releases is not None else (), [n for n, _ in top_listing])

@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 
 from janitor.inventory import Usage, allocated
+from janitor.scan.pace import Pace
 
 
 def measure(path: str, du: bool = False) -> Usage:
@@ -29,18 +30,18 @@ def measure(path: str, du: bool = False) -> Usage:
     tree frees), or with `du`, every inode's blocks once, directories' included (what the tree
     occupies, as `du -s --block-size=1` and `uv cache size` count it).
     """
+    if not du:
+        return Census({path: _walk_tree(path)}).freed([path]).get(path, Usage())
     files = dirs = size = disk = 0
-    shared: dict[tuple[int, int], int] = {}
-    stack = [path]
+    seen: set[tuple[int, int]] = set()
     try:
         top = os.lstat(path)
     except OSError:
         return Usage()
     if not stat.S_ISDIR(top.st_mode):
-        logical = 0 if stat.S_ISLNK(top.st_mode) else top.st_size
-        return Usage(1, 0, logical, allocated(top) if top.st_nlink <= 1 or du else 0)
-    if du:
-        disk += allocated(top)
+        return Usage(1, 0, 0 if stat.S_ISLNK(top.st_mode) else top.st_size, allocated(top))
+    disk += allocated(top)
+    stack = [path]
     while stack:
         current = stack.pop()
         dirs += 1
@@ -48,32 +49,21 @@ def measure(path: str, du: bool = False) -> Usage:
             with os.scandir(current) as it:
                 for child in it:
                     try:
-                        if child.is_dir(follow_symlinks=False):
-                            stack.append(child.path)
-                            if du:
-                                disk += allocated(child.stat(follow_symlinks=False))
-                            continue
                         st = child.stat(follow_symlinks=False)
                     except OSError:
+                        continue
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(child.path)
+                        disk += allocated(st)
                         continue
                     files += 1
                     if not stat.S_ISLNK(st.st_mode):  # a link's size is its target's length
                         size += st.st_size
-                    if st.st_nlink <= 1:
+                    key = (st.st_dev, st.st_ino)
+                    if st.st_nlink <= 1 or key not in seen:
+                        if st.st_nlink > 1:
+                            seen.add(key)
                         disk += allocated(st)
-                    elif du:
-                        key = (st.st_dev, st.st_ino)
-                        if key not in shared:
-                            shared[key] = 1
-                            disk += allocated(st)
-                    else:
-                        key = (st.st_dev, st.st_ino)
-                        seen = shared.get(key, 0) + 1
-                        if seen >= st.st_nlink:
-                            disk += allocated(st)
-                            shared.pop(key, None)
-                        else:
-                            shared[key] = seen
         except OSError:
             continue
     return Usage(files, dirs, size, disk)
@@ -189,19 +179,18 @@ async def take_census(
     root: Path,
     paths: Iterable[str],
     shards: Iterable[str] = (),
-    limiter: anyio.CapacityLimiter | None = None,
+    pace: Pace | None = None,
 ) -> Census:
     """Measure the trees `paths` (and the content-addressed `shards`) concurrently."""
-    limiter = limiter or anyio.CapacityLimiter(8)
+    pace = pace or Pace()
     trees: dict[str, _Tree] = {}
     objects: dict[tuple[int, int], tuple[int, int, str]] = {}
 
     async def tree(rel: str) -> None:
-        trees[rel] = await anyio.to_thread.run_sync(_walk_tree, str(root / rel), limiter=limiter)
+        trees[rel] = await pace.run(_walk_tree, str(root / rel))
 
     async def shard(rel: str) -> None:
-        found = await anyio.to_thread.run_sync(_walk_objects, str(root / rel), limiter=limiter)
-        for key, (count, size) in found.items():
+        for key, (count, size) in (await pace.run(_walk_objects, str(root / rel))).items():
             objects[key] = (count, size, rel)
 
     async with anyio.create_task_group() as group:
@@ -212,15 +201,86 @@ async def take_census(
     return Census(trees, objects)
 
 
+def _du_tree(path: str, seen: set[tuple[int, int]]) -> tuple[int, int]:
+    """(bytes on disk, files) of a tree, as du counts them, `seen` shared across trees."""
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return 0, 0
+
+    def size_of(st: os.stat_result) -> int:
+        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                return 0
+            seen.add(key)  # a set's add is atomic: threads may share it
+        return allocated(st)
+
+    size = size_of(top)
+    if not stat.S_ISDIR(top.st_mode):
+        return size, 1
+    files = 0
+    stack = [path]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    size += size_of(st)
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(entry.path)
+                    else:
+                        files += 1
+        except OSError:
+            continue
+    return size, files
+
+
+async def disk_usage(root: Path, pace: Pace | None = None) -> tuple[int, int, dict[str, int]]:
+    """(bytes on disk, files, bytes per top-level entry) of a cache, as `du -s --block-size=1`
+    and `uv cache size` count them: allocated blocks of every inode once, directories included.
+
+    Top-level entries, and each archive of an `archive-v*` bucket, are walked concurrently.
+    """
+    pace = pace or Pace()
+    seen: set[tuple[int, int]] = set()
+    try:
+        total = allocated(os.lstat(root))
+        tops = sorted(os.listdir(root))
+    except OSError:
+        return 0, 0, {}
+    per_top = dict.fromkeys(tops, 0)
+    counted = [0]
+
+    async def walk(top: str, rel: str) -> None:
+        size, files = await pace.run(_du_tree, str(root / rel), seen)
+        per_top[top] += size
+        counted[0] += files
+
+    async with anyio.create_task_group() as group:
+        for top in tops:
+            path = root / top
+            if top.startswith("archive-v") and path.is_dir() and not path.is_symlink():
+                per_top[top] += allocated(os.lstat(path))
+                for name in os.listdir(path):
+                    group.start_soon(walk, top, f"{top}/{name}")
+            else:
+                group.start_soon(walk, top, top)
+    return total + sum(per_top.values()), counted[0], per_top
+
+
 async def measure_paths(
-    root: Path, paths: Iterable[str], limiter: anyio.CapacityLimiter | None = None
+    root: Path, paths: Iterable[str], pace: Pace | None = None
 ) -> dict[str, Usage]:
     """Measure several trees concurrently, each on its own."""
-    limiter = limiter or anyio.CapacityLimiter(8)
+    pace = pace or Pace()
     result: dict[str, Usage] = {}
 
     async def one(rel: str) -> None:
-        result[rel] = await anyio.to_thread.run_sync(measure, str(root / rel), limiter=limiter)
+        result[rel] = await pace.run(measure, str(root / rel))
 
     async with anyio.create_task_group() as group:
         for rel in paths:

@@ -1,0 +1,98 @@
+"""`janitor doctor` on genuine caches: the uvs found, the cache and how it was found, each uv's
+buckets, access times, the lock against a real running uv, leftovers; exit 1 on a problem."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from janitor.cli import app
+from janitor.layout.uv import TRASH_DIR, Kind
+from tests.test_lock import running_uv
+from tests.uvfactory import UV_BIN, UV_VERSION, UvCache
+
+runner = CliRunner()
+
+
+def doctor(*args: str) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, ["doctor", "--json", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return result.exit_code, document
+
+
+def test_a_healthy_cache(uv_cache: UvCache) -> None:
+    code, found = doctor("--cache-dir", str(uv_cache.root), "--uv", str(UV_BIN))
+    assert found["problems"] == [], found
+    assert code == 0
+    [uv] = found["uvs"]
+    assert (uv["version"], uv["path"], uv["found_by"]) == (UV_VERSION, str(UV_BIN), "--uv")
+    assert uv["buckets_from"] == "table"
+    assert uv_cache.buckets[Kind.WHEELS] in uv["buckets_here"]
+    # What that uv's own prune removes at the top: the stale buckets and strays the cache holds.
+    assert set(uv["its_prune_removes"]) >= {"wheels-v5", "built-wheels-v3"}
+    assert found["found_by"] == "--cache-dir"
+    assert found["top_level"][uv_cache.buckets[Kind.WHEELS]] == "current"
+    assert found["top_level"]["wheels-v5"] == "stale"
+    assert found["lock"] == "free"
+    assert found["trash"] == []
+
+
+def test_the_uv_found_and_the_cache_it_names(tmp_path: Path) -> None:
+    """Without flags: the uv beside the running Python, and the cache `uv cache dir` names."""
+    code, found = doctor()
+    assert code == 0, found
+    assert {uv["path"] for uv in found["uvs"]} == {str(UV_BIN)}
+    assert found["found_by"] == "uv cache dir"
+    assert found["cache_dir"] == str(Path(os.environ["XDG_CACHE_HOME"]) / "uv")
+    assert found["exists"] is False
+
+
+def test_a_running_uv_holds_the_lock(uv_cache: UvCache) -> None:
+    with running_uv(uv_cache.root, 30):
+        code, found = doctor("--cache-dir", str(uv_cache.root))
+    assert found["lock"].startswith("held: a uv process is running"), found
+    assert code == 0  # a running uv is no problem: a sweep waits for it
+
+
+def test_leftovers_and_unknown_buckets_are_said(uv_cache: UvCache) -> None:
+    (uv_cache.root / TRASH_DIR / "abc-1-tree").mkdir(parents=True)
+    (uv_cache.root / "wheels-v99").mkdir()
+    result = runner.invoke(app, ["doctor", "--cache-dir", str(uv_cache.root)])
+    assert result.exit_code == 1, result.output
+    assert "problem: 1 trees an interrupted or failed sweep left in .janitor-trash" in result.stdout
+    assert "wheels-v99: unknown" in result.stdout
+    assert "note: kept as unknown (a newer uv or a preview layout): wheels-v99" in result.stdout
+
+
+def test_no_uv_found_is_a_problem(uv_cache: UvCache, tmp_path: Path) -> None:
+    """A doctor run by a Python with no uv anywhere near it (a venv without uv, a bare PATH)."""
+    import subprocess
+    import sys
+    import venv
+
+    bare = tmp_path / "bare-venv"
+    venv.create(bare, with_pip=False)
+    site = Path(__file__).resolve().parent.parent
+    packages = [p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir()]
+    python = bare / "bin" / "python"
+    env = {**os.environ, "PATH": str(bare / "bin"), "PYTHONPATH": os.pathsep.join(
+        [str(site), *map(str, packages)]
+    )}  # fmt: skip
+    assert shutil.which("uv", path=env["PATH"]) is None
+    done = subprocess.run(
+        [str(python), "-m", "janitor", "doctor", "--json", "--cache-dir", str(uv_cache.root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    found = json.loads(done.stdout)
+    assert done.returncode == 1, done.stderr
+    assert found["uvs"] == []
+    assert any(p.startswith("no uv found") for p in found["problems"]), found
