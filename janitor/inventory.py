@@ -62,6 +62,7 @@ class Link:
     windows: bool = False
     pointers: tuple[str, ...] = ()  # `<name>.rev`, `.http`, `.lock`, ... beside it
     last_used: float = 0.0  # newest atime/mtime of the link and its pointers
+    disk: int = 0  # blocks of the link and its pointer files (measured only with sizes)
     via: tuple[str, ...] = ()  # other links in the cache its way leads through
 
 

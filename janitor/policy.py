@@ -225,6 +225,7 @@ def _evict(
         if gained >= need:
             break
         take(version, reason)
+        gained += sum(link.disk for link in version.links)  # the entry's own link and pointers
         for link in version.links:
             if link.archive is None or link.archive not in survivors:
                 continue

@@ -168,6 +168,7 @@ def finish_links(
                 windows=item.windows,
                 pointers=item.pointers,
                 last_used=item.last_used,
+                disk=item.disk,
                 via=via,
             )
         )

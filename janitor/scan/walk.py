@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from janitor.inventory import Entry, Revision
+from janitor.inventory import Entry, Revision, allocated
 from janitor.layout import uv
 
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
@@ -42,6 +42,7 @@ class RawLink:
     version: str | None
     pointers: tuple[str, ...]
     last_used: float
+    disk: int = 0  # blocks of the link and its pointer files (with sizes)
 
 
 @dataclass
@@ -74,6 +75,13 @@ def read_small(path: str, limit: int) -> bytes | None:
         return os.read(fd, limit + 1)
     finally:
         os.close(fd)
+
+
+def _blocks(entry: os.DirEntry[str]) -> int:
+    try:
+        return allocated(entry.stat(follow_symlinks=False))
+    except OSError:
+        return 0
 
 
 def _times(entry: os.DirEntry[str], access: bool = True) -> float:
@@ -160,6 +168,12 @@ def walk_bucket_tree(
                 if name.startswith(entry.name + ".") and uv.is_pointer_name(name)
             )
             last_used = 0.0
+            disk = 0
+            if options.sizes:
+                disk = sum(
+                    _blocks(item)
+                    for item in [entry, *(files[p.rsplit("/", 1)[-1]] for p in pointers)]
+                )
             if options.times:
                 # A link's own access time is refreshed by reading it (janitor does, above), so
                 # it counts by its modification time; pointer files by both (uv reads them).
@@ -180,6 +194,7 @@ def walk_bucket_tree(
                     version=parsed_name[1] if parsed_name else None,
                     pointers=pointers,
                     last_used=last_used,
+                    disk=disk,
                 )
             )
         if in_sdists:
