@@ -197,12 +197,6 @@ def _quiet_env(env: Mapping[str, str]) -> dict[str, str]:
     return quiet
 
 
-def probe(path: Path, found_by: str, env: Mapping[str, str] | None = None) -> Uv | None:
-    """The uv at `path`, or None when it is not there or does not answer like uv."""
-    env = os.environ if env is None else env
-    return _probe_all([(path, found_by)], env)[0] if path else None
-
-
 def _probe_all(places: Iterable[tuple[Path, str]], env: Mapping[str, str]) -> list[Uv | None]:
     memo = _Memo(_memo_path(env))
     found: list[Uv | None] = []

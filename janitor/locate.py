@@ -23,7 +23,7 @@ CACHEDIR_TAG = "CACHEDIR.TAG"
 CACHEDIR_TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 # Names at the top of a cache that hold no cached data: a directory of only these is empty.
 _MARKERS = frozenset({CACHEDIR_TAG, ".gitignore", ".git", ".lock"})
-_BUCKET_RE = re.compile(r"^[a-z][a-z0-9-]*?-v[0-9]{1,6}$")
+_BUCKET_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$")
 
 
 class Source(str, enum.Enum):

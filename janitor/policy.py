@@ -144,14 +144,14 @@ def apply_policy(
             for version in ordered:
                 if version.version not in kept:
                     take(version, Reason.SURPLUS_VERSION)
+    graph = graphs.build(inventory)
     if policy.sized:
         if space is None:
             raise ValueError("a size budget needs the cache's measured space")
         remaining = [v for v in versions if not any(p in removed for p in v.paths)]
-        note = _evict(inventory, items, removed, remaining, policy, space, take)
+        note = _evict(inventory, graph, items, removed, remaining, policy, space, take)
         if note:
             warnings.append(note)
-    graph = graphs.build(inventory)
     # Archives whose last link the policy removes (what was dead already is the base plan's call).
     base_paths = {item.path for item in base.items}
     items.extend(
@@ -174,6 +174,7 @@ def _freed(inventory: Inventory, item: Item) -> int:
 
 def _evict(
     inventory: Inventory,
+    graph: graphs.Graph,
     items: list[Item],
     removed: set[str],
     candidates: list[_Version],
@@ -185,7 +186,6 @@ def _evict(
 
     Returns a note saying which bound decided, and whether it could be met.
     """
-    graph = graphs.build(inventory)
     # What the plan so far frees: its own items, and the archives whose last link it removes.
     planned = {item.path for item in items}
     freed = sum(_freed(inventory, item) for item in items)

@@ -64,8 +64,10 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
     inventory = await scan.scan(root, scan.ScanOptions(stale=False), releases=releases)
     prune = plan.prune(inventory)
     prune_ci = plan.prune(inventory, ci=True)
-    names = sorted({name for a in inventory.archives.values() for name, _ in a.packages})
-    names = sorted(set(names) | {entry.package for entry in inventory.entries})
+    names = sorted(
+        {name for a in inventory.archives.values() for name, _ in a.packages}
+        | {entry.package for entry in inventory.entries}
+    )
     per_package = {name: plan.packages(inventory, [name]) for name in names}
     census = await scan.take_census(
         root, _trees(inventory, [prune, prune_ci, *per_package.values()]), inventory.files_shards

@@ -20,7 +20,7 @@ from janitor.layout import uv
 from janitor.layout.follow import LIVE, References, Release, Status, plan_layout
 from janitor.scan.archives import scan_archive_chunk
 from janitor.scan.links import finish_links, resolve, resolve_via
-from janitor.scan.measure import Census, disk_usage, measure, measure_paths, take_census
+from janitor.scan.measure import Census, disk_usage, measure, take_census
 from janitor.scan.pace import Pace
 from janitor.scan.walk import (
     Found,
@@ -38,7 +38,6 @@ __all__ = [
     "ScanOptions",
     "disk_usage",
     "measure",
-    "measure_paths",
     "read_small",
     "resolve",
     "resolve_via",

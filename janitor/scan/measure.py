@@ -1,11 +1,11 @@
 """Measuring trees: what a cache occupies, and what removing a set of trees would free.
 
-`measure` walks one tree; with `du` it counts as `du -s --block-size=1` and `uv cache size` do
-(allocated blocks of every inode once, directories included). `Census` measures many trees at
-once and keeps the hard links that cross them, so that what removing any selection of them frees
-is exact: a file's blocks are freed when every one of its links is in a removed tree, or is a
-content-addressed object that only removed trees link to. Links are never followed.
-May import janitor.inventory.
+`measure` walks one tree; `disk_usage` counts a whole cache as `du -s --block-size=1` and
+`uv cache size` do (allocated blocks of every inode once, directories included). `Census`
+measures many trees at once and keeps the hard links that cross them, so that what removing any
+selection of them frees is exact: a file's blocks are freed when every one of its links is in a
+removed tree, or is a content-addressed object that only removed trees link to. Links are never
+followed. May import janitor.inventory and janitor.scan.pace.
 """
 
 from __future__ import annotations
@@ -17,56 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
-import anyio.to_thread
 
 from janitor.inventory import Usage, allocated
 from janitor.scan.pace import Pace
 
 
-def measure(path: str, du: bool = False) -> Usage:
-    """Files, directories and bytes of a tree, never following links.
-
-    `disk` counts a file's blocks when all its hard links are inside the tree (what deleting the
-    tree frees), or with `du`, every inode's blocks once, directories' included (what the tree
-    occupies, as `du -s --block-size=1` and `uv cache size` count it).
-    """
-    if not du:
-        return Census({path: _walk_tree(path)}).freed([path]).get(path, Usage())
-    files = dirs = size = disk = 0
-    seen: set[tuple[int, int]] = set()
-    try:
-        top = os.lstat(path)
-    except OSError:
-        return Usage()
-    if not stat.S_ISDIR(top.st_mode):
-        return Usage(1, 0, 0 if stat.S_ISLNK(top.st_mode) else top.st_size, allocated(top))
-    disk += allocated(top)
-    stack = [path]
-    while stack:
-        current = stack.pop()
-        dirs += 1
-        try:
-            with os.scandir(current) as it:
-                for child in it:
-                    try:
-                        st = child.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if stat.S_ISDIR(st.st_mode):
-                        stack.append(child.path)
-                        disk += allocated(st)
-                        continue
-                    files += 1
-                    if not stat.S_ISLNK(st.st_mode):  # a link's size is its target's length
-                        size += st.st_size
-                    key = (st.st_dev, st.st_ino)
-                    if st.st_nlink <= 1 or key not in seen:
-                        if st.st_nlink > 1:
-                            seen.add(key)
-                        disk += allocated(st)
-        except OSError:
-            continue
-    return Usage(files, dirs, size, disk)
+def measure(path: str) -> Usage:
+    """Files, directories and bytes of a tree, never following links; `disk` counts the blocks
+    of files whose every hard link is inside the tree (what deleting the tree frees)."""
+    return Census({path: _walk_tree(path)}).freed([path]).get(path, Usage())
 
 
 @dataclass
@@ -270,19 +229,3 @@ async def disk_usage(root: Path, pace: Pace | None = None) -> tuple[int, int, di
             else:
                 group.start_soon(walk, top, top)
     return total + sum(per_top.values()), counted[0], per_top
-
-
-async def measure_paths(
-    root: Path, paths: Iterable[str], pace: Pace | None = None
-) -> dict[str, Usage]:
-    """Measure several trees concurrently, each on its own."""
-    pace = pace or Pace()
-    result: dict[str, Usage] = {}
-
-    async def one(rel: str) -> None:
-        result[rel] = await pace.run(measure, str(root / rel))
-
-    async with anyio.create_task_group() as group:
-        for rel in paths:
-            group.start_soon(one, rel)
-    return result
