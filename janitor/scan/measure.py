@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,33 +38,43 @@ class _Tree:
     shared: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
 
 
-def _walk_tree(path: str) -> _Tree:
-    tree = _Tree()
+def _entries(path: str, stat_dirs: bool) -> Iterator[tuple[os.stat_result | None, bool]]:
+    """(stat, is a directory) of a tree and everything in it, never following links; a
+    directory's stat only with `stat_dirs` (the walk itself needs none). Unreadable parts are
+    passed over."""
     try:
         top = os.lstat(path)
     except OSError:
-        return tree
-    entries: list[tuple[os.stat_result, bool]] = []
+        return
     if not stat.S_ISDIR(top.st_mode):
-        entries.append((top, False))
-    else:
-        stack = [path]
-        while stack:
-            current = stack.pop()
+        yield top, False
+        return
+    yield (top if stat_dirs else None), True
+    stack = [path]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for child in it:
+                    try:
+                        if child.is_dir(follow_symlinks=False):
+                            st = child.stat(follow_symlinks=False) if stat_dirs else None
+                            stack.append(child.path)
+                            yield st, True
+                        else:
+                            yield child.stat(follow_symlinks=False), False
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+
+
+def _walk_tree(path: str) -> _Tree:
+    tree = _Tree()
+    for st, is_dir in _entries(path, stat_dirs=False):
+        if is_dir:
             tree.dirs += 1
-            try:
-                with os.scandir(current) as it:
-                    for child in it:
-                        try:
-                            if child.is_dir(follow_symlinks=False):
-                                stack.append(child.path)
-                                continue
-                            entries.append((child.stat(follow_symlinks=False), True))
-                        except OSError:
-                            continue
-            except OSError:
-                continue
-    for st, _ in entries:
+            continue
+        assert st is not None
         tree.files += 1
         if not stat.S_ISLNK(st.st_mode):  # a link's size is its text, not data
             tree.bytes += st.st_size
@@ -162,39 +172,17 @@ async def take_census(
 
 def _du_tree(path: str, seen: set[tuple[int, int]]) -> tuple[int, int]:
     """(bytes on disk, files) of a tree, as du counts them, `seen` shared across trees."""
-    try:
-        top = os.lstat(path)
-    except OSError:
-        return 0, 0
-
-    def size_of(st: os.stat_result) -> int:
-        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                return 0
-            seen.add(key)  # a set's add is atomic: threads may share it
-        return allocated(st)
-
-    size = size_of(top)
-    if not stat.S_ISDIR(top.st_mode):
-        return size, 1
-    files = 0
-    stack = [path]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    size += size_of(st)
-                    if stat.S_ISDIR(st.st_mode):
-                        stack.append(entry.path)
-                    else:
-                        files += 1
-        except OSError:
-            continue
+    size = files = 0
+    for st, is_dir in _entries(path, stat_dirs=True):
+        assert st is not None
+        if not is_dir:
+            files += 1
+            if st.st_nlink > 1:
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    continue
+                seen.add(key)  # a set's add is atomic: threads may share it
+        size += allocated(st)
     return size, files
 
 
