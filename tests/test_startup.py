@@ -148,3 +148,7 @@ def test_the_quick_paths_copies_of_the_vocabulary_agree_with_it() -> None:
     assert locate._MARKERS == uv.MARKERS
     assert locate._BUCKET_RE.pattern == uv._BUCKET_RE.pattern
     assert sweeping.default_config() == str(config.default_config_path())
+    import dataclasses
+
+    fields = {field.name for field in dataclasses.fields(config.SweepDefaults)}
+    assert fields == {name for name in vars(sweeping._NoDefaults) if not name.startswith("_")}
