@@ -1,4 +1,4 @@
-"""Sessions: tests, lint, typecheck, bench."""
+"""Sessions: tests, lint, typecheck, bench, uv-releases."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("-e", ".[lint]")
-    session.run("ruff", "check", "janitor", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "janitor", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "janitor", "tests", "benchmarks", "tools", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "janitor", "tests", "benchmarks", "tools", "noxfile.py"
+    )
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package, the tests and the benchmarks."""
+    """mypy --strict on the package, the tests, the benchmarks and the tools."""
     session.install("-e", ".[test,lint]")
     session.run("mypy")
 
@@ -39,6 +41,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(name="uv-releases")
 def uv_releases(session: nox.Session) -> None:
-    """Regenerate janitor/layout/releases.py from every uv release on the package index."""
+    """Regenerate janitor/layout/releases_table.py from every uv release on the package index."""
     session.install("-e", ".")
-    session.run("python", "-m", "janitor.layout._refresh", *session.posargs)
+    session.run("python", "-m", "tools.uv_releases", *session.posargs)

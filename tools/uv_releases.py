@@ -1,6 +1,7 @@
-"""Regenerate `janitor/layout/releases.py` from the uv wheels on the package index.
+"""Regenerate `janitor/layout/releases_table.py` from the uv wheels on the package index.
 
-    python -m janitor.layout._refresh [--from 0.1.0] [--check-source PATH-TO-UV-GIT-REPO]
+    nox -s uv-releases -- [--from 0.1.0] [--check-source PATH-TO-UV-GIT-REPO]
+    python -m tools.uv_releases [--from 0.1.0] [--check-source PATH-TO-UV-GIT-REPO]
 
 For every plain X.Y.Z release of uv the index lists (from `--from` on, when given), this downloads
 the wheel of each platform in `--platform` (into a temporary directory deleted as it goes), reads
@@ -9,13 +10,16 @@ every platform that has a wheel of that release to give the same names, and writ
 fails, and writes nothing, when any release gives no answer or the platforms disagree. The output
 depends only on the names found, so the same releases give the same bytes.
 
+The table is data only; its shape (`runs_of`), the version key and the kind of a bucket name are
+`janitor.layout.releases`'s, which reads it.
+
 The vocabulary of kinds that splits the glued first literal comes from the current table, from
 `--kind`, and from the source tags given with `--check-source`; a kind first seen inside a chain of
 one platform (where it cannot be glued) is learned and the release is read again.
 
 `--check-source` also compares each release that is a tag of a git clone of uv's source with the
 literals of `CacheBucket::to_str` in that tag's `crates/uv-cache/src/lib.rs`; a disagreement fails.
-This is a maintainer's tool: it is not imported by janitor.
+This is a maintainer's tool, outside the janitor package: janitor never imports it.
 """
 
 from __future__ import annotations
@@ -32,18 +36,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from janitor.layout import releases
+from janitor.layout.releases import kind_of, runs_of, version_key
 from janitor.layout.uvbinary import bucket_names
 
-OUTPUT = Path(__file__).with_name("releases.py")
+OUTPUT = Path(__file__).resolve().parent.parent / "janitor" / "layout" / "releases_table.py"
 DEFAULT_PLATFORMS = ("manylinux_2_17_x86_64", "manylinux_2_17_aarch64")
 _PLAIN = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 _TO_STR = re.compile(r"fn to_str\(self\) -> &'static str \{(.*?)\n    \}\n", re.S)
 _ARM = re.compile(r'=>\s*"([a-z-]+-v[0-9]+)"')
 
-
-def key(version: str) -> tuple[int, ...]:
-    """Numeric sort key of a plain X.Y.Z version."""
-    return tuple(int(part) for part in version.split("."))
+Table = list[tuple[str, tuple[str, ...]]]
 
 
 def index_versions() -> list[str]:
@@ -113,8 +116,8 @@ class Reading:
 
 
 def kinds_of(names: Iterable[str]) -> frozenset[str]:
-    """The kinds (`wheels` of `wheels-v8`) of bucket names."""
-    return frozenset(name.rsplit("-v", 1)[0] for name in names)
+    """The kinds of bucket names."""
+    return frozenset(kind_of(name) for name in names)
 
 
 def read_release(version: str, platforms: Sequence[str], kinds: frozenset[str]) -> Reading:
@@ -148,7 +151,7 @@ def source_tables(repo: Path) -> dict[str, tuple[str, ...]]:
         ["git", "-C", str(repo), "tag"], check=True, capture_output=True, text=True
     ).stdout.split()
     tables = {}
-    for tag in sorted((t for t in tags if _PLAIN.fullmatch(t)), key=key):
+    for tag in sorted((t for t in tags if _PLAIN.fullmatch(t)), key=version_key):
         shown = subprocess.run(
             ["git", "-C", str(repo), "show", f"{tag}:crates/uv-cache/src/lib.rs"],
             capture_output=True,
@@ -159,16 +162,6 @@ def source_tables(repo: Path) -> dict[str, tuple[str, ...]]:
             raise SystemExit(f"tag {tag}: no CacheBucket::to_str in crates/uv-cache/src/lib.rs")
         tables[tag] = tuple(sorted(_ARM.findall(match.group(1))))
     return tables
-
-
-def existing_kinds() -> frozenset[str]:
-    """Every kind in the table as it is now (nothing when there is none yet)."""
-    try:
-        from janitor.layout import releases
-    except ImportError:
-        return frozenset()
-    kinds: frozenset[str] = releases.all_kinds()
-    return kinds
 
 
 def _wrap(words: Sequence[str], indent: str) -> list[str]:
@@ -187,18 +180,12 @@ def _wrap(words: Sequence[str], indent: str) -> list[str]:
 
 
 def render(table: Sequence[tuple[str, tuple[str, ...]]], skipped: Sequence[tuple[str, str]]) -> str:
-    """The text of releases.py for a table of (version, buckets), oldest first."""
-    runs: list[tuple[list[str], tuple[str, ...]]] = []
-    for version, names in table:
-        if runs and runs[-1][1] == names:
-            runs[-1][0].append(version)
-        else:
-            runs.append(([version], names))
+    """The text of releases_table.py for a table of (version, buckets), oldest first."""
     body: list[str] = []
-    for versions, names in runs:
+    for versions, names in runs_of(table):
         body.append("    (")
-        body.extend(_wrap(versions, " " * 8))
-        body.extend(_wrap(names, " " * 8))
+        body.extend(_wrap(versions.split(), " " * 8))
+        body.extend(_wrap(names.split(), " " * 8))
         body.append("    ),")
     skipped_lines = [f'    ("{v}", "{why}"),' for v, why in skipped]
     return _TEMPLATE.format(
@@ -213,100 +200,57 @@ def render(table: Sequence[tuple[str, tuple[str, ...]]], skipped: Sequence[tuple
 _TEMPLATE = '''\
 """The cache bucket names of every uv release from {first} to {last} ({count} releases).
 
-GENERATED by `python -m janitor.layout._refresh`: do not edit by hand. It downloads each release's
-wheels from the package index and reads the names out of the `uv` executable with
+GENERATED by `nox -s uv-releases` (tools/uv_releases.py): do not edit by hand. It downloads each
+release's wheels from the package index and reads the names out of the `uv` executable with
 `janitor.layout.uvbinary.bucket_names`. To regenerate (and compare with uv's source tags):
 
-    python -m janitor.layout._refresh --check-source PATH-TO-UV-GIT-REPO
+    python -m tools.uv_releases --check-source PATH-TO-UV-GIT-REPO
 
-Pure data and pure functions; imports nothing from janitor.
+Data only, read through `janitor.layout.releases`, which owns its shape.
 """
-
-from __future__ import annotations
 
 # Runs of consecutive releases sharing one set of bucket names: (versions, sorted names), each a
 # space-separated string.
 # fmt: off
-_RUNS: tuple[tuple[str, str], ...] = (
+RUNS: tuple[tuple[str, str], ...] = (
 {runs}
 )
 # fmt: on
 
 # Versions the package index lists that the table leaves out, and why.
 SKIPPED: tuple[tuple[str, str], ...] = {skipped}
-
-RELEASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-    (version, tuple(names.split())) for versions, names in _RUNS for version in versions.split()
-)
-_BY_VERSION = dict(RELEASES)
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """Numeric sort key of a plain X.Y.Z version (so 0.10.0 sorts after 0.9.30)."""
-    parts = version.split(".")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        raise ValueError(f"not a plain X.Y.Z version: {{version!r}}")
-    return tuple(int(part) for part in parts)
-
-
-def buckets_of(version: str) -> tuple[str, ...] | None:
-    """The sorted bucket names of a uv release, or None for a version not in the table."""
-    return _BY_VERSION.get(version)
-
-
-def newest_release() -> str:
-    """The newest uv release in the table."""
-    return max(_BY_VERSION, key=version_key)
-
-
-def all_kinds() -> frozenset[str]:
-    """Every bucket kind (`wheels` of `wheels-v8`) any release in the table has."""
-    return frozenset(name.rsplit("-v", 1)[0] for _, names in RELEASES for name in names)
-
-
-def current_kinds() -> frozenset[str]:
-    """The bucket kinds of the newest release: the vocabulary for reading a newer uv binary."""
-    return frozenset(name.rsplit("-v", 1)[0] for name in _BY_VERSION[newest_release()])
 '''
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate releases.py; non-zero on any release without an answer or any disagreement."""
-    parser = argparse.ArgumentParser(prog="python -m janitor.layout._refresh")
-    parser.add_argument("--from", dest="first", default="0.0.0", help="oldest release to read")
-    parser.add_argument("--to", dest="last", help="newest release to read (default: the newest)")
-    parser.add_argument("--check-source", type=Path, help="a git clone of uv to compare with")
-    parser.add_argument("--kind", action="append", default=[], help="an extra known kind")
-    parser.add_argument(
-        "--platform", action="append", help=f"wheel platform tag (default: {DEFAULT_PLATFORMS})"
-    )
-    parser.add_argument("--jobs", type=int, default=3, help="releases read at once")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    args = parser.parse_args(argv)
-    platforms = tuple(args.platform or DEFAULT_PLATFORMS)
+def plain_version(text: str) -> str:
+    """An argparse type: a plain X.Y.Z version."""
+    if not _PLAIN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a plain X.Y.Z version: {text!r}")
+    return text
 
-    listed = index_versions()
+
+def select(
+    listed: Sequence[str], first: str, last: str | None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The plain releases from `first` to `last` (oldest first), and the others with why."""
     skipped = [(v, "not a plain X.Y.Z release") for v in listed if not _PLAIN.fullmatch(v)]
-    plain = sorted((v for v in listed if _PLAIN.fullmatch(v)), key=key)
-    skipped += [(v, f"older than --from {args.first}") for v in plain if key(v) < key(args.first)]
-    if args.last:
-        skipped += [(v, f"newer than --to {args.last}") for v in plain if key(v) > key(args.last)]
-    wanted = [v for v in plain if key(args.first) <= key(v) <= key(args.last or v)]
-    if not wanted:
-        raise SystemExit("no release in the range")
-    skipped.sort(key=lambda item: key(item[0]) if _PLAIN.fullmatch(item[0]) else (0,))
+    plain = sorted((v for v in listed if _PLAIN.fullmatch(v)), key=version_key)
+    low, high = version_key(first), version_key(last) if last else None
+    skipped += [(v, f"older than --from {first}") for v in plain if version_key(v) < low]
+    if high is not None:
+        skipped += [(v, f"newer than --to {last}") for v in plain if version_key(v) > high]
+    wanted = [v for v in plain if low <= version_key(v) <= (high or version_key(v))]
+    skipped.sort(key=lambda item: version_key(item[0]) if _PLAIN.fullmatch(item[0]) else (0,))
+    return wanted, skipped
 
-    sources = source_tables(args.check_source) if args.check_source else {}
-    kinds = existing_kinds() | frozenset(args.kind)
-    kinds |= frozenset().union(*(kinds_of(names) for names in sources.values()))
-    if not kinds:
-        raise SystemExit("no known kinds: pass --kind wheels (and others) or --check-source")
-    print(f"{len(wanted)} releases {wanted[0]}..{wanted[-1]} on {', '.join(platforms)}")
-    print(f"kinds known before reading: {' '.join(sorted(kinds))}")
 
-    table: list[tuple[str, tuple[str, ...]]] = []
+def read_all(
+    wanted: Sequence[str], platforms: Sequence[str], kinds: frozenset[str], jobs: int
+) -> tuple[Table, list[str]]:
+    """Read every wanted release, printing each; the table and the releases without an answer."""
+    table: Table = []
     failures: list[str] = []
-    with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
         readings = pool.map(lambda v: read_release(v, platforms, kinds), wanted)
         for reading in readings:
             answers = set(reading.names.values())
@@ -321,21 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if reading.absent:
                 note += f"  (no wheel for {' '.join(reading.absent)})"
             print(f"{reading.version}: {' '.join(names)}{note}", flush=True)
-    if failures:
-        print(f"FAILED: no agreed answer for {' '.join(failures)}; releases.py not written")
-        return 1
+    return table, failures
 
-    text = render(table, skipped)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}: {len(table)} releases, skipped {len(skipped)}")
-    for version, why in skipped:
-        print(f"  skipped {version}: {why}")
 
-    if not sources:
-        return 0
+def check_sources(table: Table, sources: dict[str, tuple[str, ...]]) -> int:
+    """Compare the table with the source tags, printing what differs; 1 on any disagreement."""
     compared = [(v, names) for v, names in table if v in sources]
     disagree = [(v, names, sources[v]) for v, names in compared if names != sources[v]]
-    missing = sorted(set(sources) - {v for v, _ in table}, key=key)
+    missing = sorted(set(sources) - {v for v, _ in table}, key=version_key)
     print(f"source check: {len(compared)} releases compared with their tags")
     print(f"  tags not in the table: {' '.join(missing) or '-'}")
     print(f"  releases without a tag: {len(table) - len(compared)}")
@@ -344,6 +281,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"source only {sorted(set(expected) - set(names))}")
     print(f"  disagreements: {len(disagree)}")
     return 1 if disagree else 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m tools.uv_releases")
+    parser.add_argument(
+        "--from", dest="first", type=plain_version, default="0.0.0", help="oldest release to read"
+    )
+    parser.add_argument(
+        "--to", dest="last", type=plain_version, help="newest release to read (default: newest)"
+    )
+    parser.add_argument("--check-source", type=Path, help="a git clone of uv to compare with")
+    parser.add_argument("--kind", action="append", default=[], help="an extra known kind")
+    parser.add_argument(
+        "--platform", action="append", help=f"wheel platform tag (default: {DEFAULT_PLATFORMS})"
+    )
+    parser.add_argument("--jobs", type=int, default=3, help="releases read at once")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate the table; non-zero on any release without an answer or any disagreement."""
+    args = parse_args(argv)
+    platforms = tuple(args.platform or DEFAULT_PLATFORMS)
+    wanted, skipped = select(index_versions(), args.first, args.last)
+    if not wanted:
+        raise SystemExit("no release in the range")
+    sources = source_tables(args.check_source) if args.check_source else {}
+    kinds = releases.all_kinds() | frozenset(args.kind)
+    kinds |= frozenset().union(*(kinds_of(names) for names in sources.values()))
+    if not kinds:
+        raise SystemExit("no known kinds: pass --kind wheels (and others) or --check-source")
+    print(f"{len(wanted)} releases {wanted[0]}..{wanted[-1]} on {', '.join(platforms)}")
+    print(f"kinds known before reading: {' '.join(sorted(kinds))}")
+
+    table, failures = read_all(wanted, platforms, kinds, args.jobs)
+    if failures:
+        print(f"FAILED: no agreed answer for {' '.join(failures)}; {args.output} not written")
+        return 1
+    args.output.write_text(render(table, skipped), encoding="utf-8")
+    print(f"wrote {args.output}: {len(table)} releases, skipped {len(skipped)}")
+    for version, why in skipped:
+        print(f"  skipped {version}: {why}")
+    return check_sources(table, sources) if sources else 0
 
 
 if __name__ == "__main__":
