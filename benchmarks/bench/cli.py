@@ -1,0 +1,398 @@
+"""The runner's command line (`python benchmarks/run.py`, whose docstring tells its use): the
+options, the plan of workloads on filesystems, the rounds, the tables and the JSON results."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import shlex
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.commands import Commands, compile_janitor, find_tool, takes_uv_option, uv_version
+from bench.common import DEFAULT_WORKDIR, RESULTS, BenchError
+from bench.fs.ext4 import ext4_mounted, ext4_problem
+from bench.fs.mount import is_mounted
+from bench.fs.slow import SlowServer, pick_server, slow_fs_problem, unmount
+from bench.fs.tmpfs import tmpfs_mounted, tmpfs_problem
+from bench.report import host_info, print_devices, print_table, summarize
+from bench.rounds import Bench
+from bench.workloads.base import WORKLOAD_TOOLS, WORKLOADS, Workload
+from bench.workloads.maxsize import MaxSizeWork
+from bench.workloads.package import PackageWork
+from bench.workloads.prune import PruneWork
+
+TOOLS = ("janitor", "uv", "rm", "rm2", "rmtree")
+FILESYSTEMS = ("local", "tmpfs", "ext4", "slow")
+
+
+def parse_list(value: str, allowed: Sequence[str], what: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in allowed]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"{what}: choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(items))
+
+
+def parse_counts(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("--versions: comma-separated numbers") from None
+    if not counts or min(counts) < 10:
+        raise argparse.ArgumentTypeError("--versions: at least 10 versions")
+    return sorted(set(counts))
+
+
+def default_slow_files(files: int) -> int:
+    """The slow fs pays a round trip per operation (uv prune: about 5 ms a file at 1 ms/op),
+    so by default it gets a fifth of the local cache, at most 20k files."""
+    return max(1000, min(files // 5, 20_000))
+
+
+def _workload_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workload",
+        default="auto",
+        help="comma-separated: prune, package (real cache from the package index), max-size; "
+        "auto (default): all that can run",
+    )
+    parser.add_argument("--files", type=int, default=100_000, help="prune cache size (100000)")
+    parser.add_argument(
+        "--slow-files",
+        type=int,
+        default=None,
+        help="prune cache size on the slow fs (default: --files / 5, at most 20000)",
+    )
+    parser.add_argument(
+        "--versions",
+        default="3000",
+        help="max-size: versions in the cache; several (1000,3000,9000) show how it scales",
+    )
+    parser.add_argument(
+        "--packages", type=int, default=None, help="max-size: packages (default: versions / 10)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per filesystem (default 3)")
+
+
+def _fs_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fs",
+        default="auto",
+        help="comma-separated: local (the work directory's disk), tmpfs, ext4 (a journaled ext4 "
+        "image on a loop device), slow (1 ms FUSE); auto (default): local, plus the others when "
+        "this machine can mount them",
+    )
+    parser.add_argument("--latency-ms", type=float, default=1.0, help="slow fs latency per op")
+    parser.add_argument(
+        "--fuse",
+        choices=("auto", "c", "python"),
+        default="auto",
+        help="slow fs server: slowfs.c (libfuse3), slowfs.py (fusepy); auto prefers C",
+    )
+    parser.add_argument("--fuse-threads", type=int, default=64, help="C server worker threads")
+    parser.add_argument(
+        "--fuse-options",
+        default="",
+        help="extra mount options for the slow fs, e.g. entry_timeout=0,attr_timeout=0",
+    )
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset")
+    parser.add_argument(
+        "--janitor-args",
+        default="",
+        help="more arguments for `janitor sweep`, e.g. --janitor-args='--workers 2'",
+    )
+    parser.add_argument("--janitor", default=None, help="janitor executable (default: the venv's)")
+    parser.add_argument("--uv", default=None, help="uv executable (default: the venv's)")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    parser.add_argument("--json", type=Path, default=None, help="results file")
+    parser.add_argument("--timeout", type=float, default=3600, help="per run, seconds")
+    parser.add_argument("--jobs", type=int, default=None, help="cache generator workers")
+    parser.add_argument(
+        "--no-drop-caches", action="store_true", help="keep the page cache between runs"
+    )
+
+
+@dataclass
+class Choice:
+    """What the options ask for, checked."""
+
+    tools: list[str]
+    fss: list[str]
+    wanted: list[str]  # workloads
+    auto_workloads: bool
+    version_counts: list[int]
+    slow_files: int
+
+
+def _auto_filesystems() -> list[str]:
+    """The local disk, and every other filesystem this machine can mount (saying why not)."""
+    fss = ["local"]
+    for fs, problem in (
+        ("tmpfs", tmpfs_problem()),
+        ("ext4", ext4_problem()),
+        ("slow", slow_fs_problem()),
+    ):
+        if problem is None:
+            fss.append(fs)
+        else:
+            print(f"{fs} filesystem skipped: {problem}")
+    return fss
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Choice]:
+    """The options, and what they choose (argparse exits 2 on what does not parse)."""
+    parser = argparse.ArgumentParser(
+        description="Benchmark janitor against uv, rm -rf and shutil.rmtree."
+    )
+    _workload_options(parser)
+    _fs_options(parser)
+    _run_options(parser)
+    args = parser.parse_args(argv)
+    try:
+        tools = parse_list(args.tools, TOOLS, "--tools")
+        fss = _auto_filesystems() if args.fs == "auto" else parse_list(args.fs, FILESYSTEMS, "--fs")
+        auto_workloads = args.workload == "auto"
+        wanted = (
+            list(WORKLOADS)
+            if auto_workloads
+            else parse_list(args.workload, WORKLOADS, "--workload")
+        )
+        version_counts = parse_counts(args.versions)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    slow_files = args.slow_files or default_slow_files(args.files)
+    if min(args.files, slow_files) < 1000 or args.repeat < 1:
+        parser.error("--files and --slow-files must be at least 1000, --repeat at least 1")
+    for fs, problem in (("tmpfs", tmpfs_problem()), ("ext4", ext4_problem())):
+        if fs in fss and problem is not None:
+            parser.error(f"--fs {fs}: {problem}")
+    return args, Choice(tools, fss, wanted, auto_workloads, version_counts, slow_files)
+
+
+def make_commands(args: argparse.Namespace) -> Commands:
+    """The janitor and uv to time, said on the first line; janitor byte-compiled."""
+    cmds = Commands(
+        janitor=args.janitor or find_tool("janitor"),
+        uv=args.uv or find_tool("uv"),
+        janitor_args=shlex.split(args.janitor_args),
+    )
+    if cmds.janitor is not None:
+        cmds.janitor_takes_uv, help_problem = takes_uv_option(cmds.janitor)
+        if help_problem:
+            print(f"warning: `janitor sweep --help` failed ({help_problem})")
+        passing = f"passing --uv {cmds.uv}" if cmds.janitor_takes_uv else "no --uv option"
+        print(f"janitor: {cmds.janitor} ({passing}); uv: {cmds.uv} ({uv_version(cmds.uv or '')})")
+    compile_janitor(cmds.janitor)
+    return cmds
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def start_slow(bench: Bench, args: argparse.Namespace) -> SlowServer:
+    """The slow filesystem's server, with nothing left mounted from an earlier run."""
+    problem = slow_fs_problem()
+    if problem is not None:
+        raise BenchError(f"--fs slow: {problem}")
+    server = pick_server(
+        bench.workdir, args.fuse, args.latency_ms, args.fuse_threads, args.fuse_options
+    )
+    bench.server = server
+    _backing, mnt = bench.slow_dirs()
+    if is_mounted(mnt):
+        unmount(mnt)
+    note = "" if server.kind == "c" else " (tops out near 10k ops/s)"
+    print(f"slow filesystem: {server.kind} server{note}, {args.latency_ms:g} ms per op")
+    return server
+
+
+def load_workloads(
+    args: argparse.Namespace, choice: Choice, bench: Bench, skipped: dict[str, str]
+) -> list[tuple[str, Workload]]:
+    """The plan: every wanted workload that can run, on every filesystem, caches made ready."""
+    workdir, cmds = bench.workdir, bench.cmds
+
+    def tools_for(kind: str) -> list[str]:
+        mine = [t for t in choice.tools if t in WORKLOAD_TOOLS[kind]]
+        if not mine:
+            skipped[kind] = f"none of --tools {args.tools} runs it"
+            if not choice.auto_workloads:
+                print(f"{kind} workload not run: {skipped[kind]}")
+        return mine
+
+    def prune_files(fs: str) -> int:
+        return int(choice.slow_files if fs == "slow" else args.files)
+
+    prune_works: dict[int, PruneWork] = {}
+    if "prune" in choice.wanted and (prune_tools := tools_for("prune")):
+        for n in dict.fromkeys(prune_files(fs) for fs in choice.fss):
+            prune_works[n] = PruneWork.load(workdir, n, args.seed, args.jobs, prune_tools)
+    package_work: PackageWork | None = None
+    if "package" in choice.wanted and (package_tools := tools_for("package")):
+        got = PackageWork.load(workdir, cmds.uv, package_tools)
+        if isinstance(got, str):
+            skipped["package"] = got
+            print(f"package workload skipped: {got}")
+        else:
+            package_work = got
+    size_works: list[MaxSizeWork] = []
+    if "max-size" in choice.wanted and (size_tools := tools_for("max-size")):
+        several = len(choice.version_counts) > 1
+        size_works = [
+            MaxSizeWork.load(workdir, n, args.packages, args.seed, args.jobs, several, size_tools)
+            for n in choice.version_counts
+        ]
+    plan: list[tuple[str, Workload]] = []
+    for fs in choice.fss:
+        if prune_works:
+            plan.append((fs, prune_works[prune_files(fs)]))
+        if package_work is not None:
+            plan.append((fs, package_work))
+        plan.extend((fs, w) for w in size_works)
+    return plan
+
+
+def run_plan(bench: Bench, plan: Sequence[tuple[str, Workload]], fss: Sequence[str]) -> None:
+    """Every round of every workload, filesystem by filesystem, each mounted for its rounds."""
+    for fs in fss:
+        works = [w for f, w in plan if f == fs]
+        with contextlib.ExitStack() as stack:
+            need_kib = max(w.disk_kib * len(w.tools) for w in works)
+            if fs == "ext4":
+                bench.mounts[fs] = stack.enter_context(ext4_mounted(bench.workdir, need_kib))
+            elif fs == "tmpfs":
+                bench.mounts[fs] = stack.enter_context(tmpfs_mounted(bench.workdir, need_kib))
+            for work in works:
+                print(
+                    f"{fs} filesystem, {work.id}: {work.files} files, {bench.repeat} round(s), "
+                    f"tools: {', '.join(work.tools)}",
+                    flush=True,
+                )
+                for rnd in range(1, bench.repeat + 1):
+                    bench.round(fs, rnd, work)
+
+
+def header(
+    args: argparse.Namespace, bench: Bench, fss: Sequence[str], server: SlowServer | None
+) -> str:
+    """The first line of the tables: rounds, caches, and how the tools and filesystems ran."""
+    if not bench.drop:
+        cache_note = "page cache kept between runs (--no-drop-caches)"
+    elif all(bench.dropped):
+        cache_note = "page cache dropped before every run"
+    else:
+        cache_note = "page cache NOT dropped (writing /proc/sys/vm/drop_caches failed): warm runs"
+    text = f"{args.repeat} round(s), medians; {cache_note}"
+    if bench.cmds.janitor_takes_uv:
+        text += "; janitor gets --uv"
+    if args.janitor_args:
+        text += f"; janitor sweep {args.janitor_args}"
+    if "slow" in fss and server is not None:
+        text += f"; slow: {server.kind} FUSE server, {args.latency_ms:g} ms per operation"
+        if args.fuse_options:
+            text += f", -o {args.fuse_options}"
+    if "ext4" in fss:
+        text += "; ext4: journaled image on a loop device, mounted without discard"
+    return text
+
+
+def write_results(
+    args: argparse.Namespace,
+    bench: Bench,
+    plan: Sequence[tuple[str, Workload]],
+    fss: Sequence[str],
+    extra: dict[str, Any],
+) -> None:
+    """Every run and the summary as JSON (benchmarks/results/ or --json)."""
+    cmds, server = bench.cmds, bench.server
+    works = list({id(w): w for _fs, w in plan}.values())
+    started: datetime.datetime = extra["started"]
+    result = {
+        "started": started.isoformat(timespec="seconds"),
+        "host": host_info(cmds.uv),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "janitor": cmds.janitor,
+        "janitor_takes_uv": cmds.janitor_takes_uv,
+        "uv": cmds.uv,
+        "filesystems": list(fss),
+        "slow_fs": None
+        if server is None
+        else {
+            "server": server.kind,
+            "latency_ms": args.latency_ms,
+            "options": args.fuse_options,
+            "command": server.command,
+        },
+        "page_cache_dropped": bench.drop and all(bench.dropped),
+        "workloads": [
+            {"id": w.id} | w.info() | {"filesystems": [f for f, x in plan if x is w]} for w in works
+        ],
+        "skipped": extra["skipped"],
+        "summary": extra["rows"],
+        "runs": [asdict(r) for r in bench.runs],
+    }
+    kinds = [f"prune{args.files}" if w.kind == "prune" else w.id for w in works]
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    out: Path = (
+        args.json
+        or RESULTS / f"bench-{'-'.join(dict.fromkeys(kinds))}-{'-'.join(fss)}-{stamp}.json"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"results: {out}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 1 if a run failed or left a wrong tree, 2 on an error that stops it."""
+    args, choice = parse_args(argv)
+    workdir: Path = args.workdir.absolute()
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmds = make_commands(args)
+    # The timed tools see no user configuration, and janitor's run log stays in the work dir.
+    home = workdir / "home"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home / "config")}
+    env["XDG_STATE_HOME"] = str(home / "state")
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    skipped: dict[str, str] = {}
+    plan: list[tuple[str, Workload]] = []
+    bench = Bench(workdir, cmds, args.repeat, args.timeout, not args.no_drop_caches, None, env)
+    try:
+        if "slow" in choice.fss:
+            start_slow(bench, args)
+        plan = load_workloads(args, choice, bench, skipped)
+        if not plan:
+            raise BenchError("nothing to run")
+        run_plan(bench, plan, choice.fss)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+    rows = summarize(bench.runs, plan)
+    print_table(rows, header(args, bench, choice.fss, bench.server), plan)
+    print_devices(rows)
+    if any(r.rss_source == "wait4" for r in bench.runs):
+        print("  note: no /usr/bin/time: peak RSS figures include the runner's own RSS")
+    write_results(
+        args, bench, plan, choice.fss, {"started": started, "skipped": skipped, "rows": rows}
+    )
+    mismatched = any(r.tree_ok is False for r in bench.runs if r.ok)
+    return 1 if mismatched or any(not r.ok for r in bench.runs) else 0
