@@ -37,7 +37,7 @@ def _unit_weight(unit: Unit) -> int:
     return unit.wheel.nfiles
 
 
-def batches(units: Sequence[Unit], target: int) -> Iterator[list[Unit]]:
+def _batches(units: Sequence[Unit], target: int) -> Iterator[list[Unit]]:
     """Units grouped into batches of about `target` files, heaviest first."""
     batch: list[Unit] = []
     weight = 0
@@ -51,7 +51,7 @@ def batches(units: Sequence[Unit], target: int) -> Iterator[list[Unit]]:
         yield batch
 
 
-def write_top(w: Writer, plan: Plan, content_seed: int) -> None:
+def _write_top(w: Writer, plan: Plan, content_seed: int) -> None:
     """The root markers, the current buckets and the small live entries."""
     rng = random.Random(content_seed ^ 0x70)
     w.data("", CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE.encode(), False)
@@ -80,12 +80,12 @@ def write_plan(dest: Path, plan: Plan, seed: int, jobs: int, target: int) -> Cou
     dest.mkdir(parents=True)
     root = str(dest)
     top = Writer(root, make_content(seed))
-    write_top(top, plan, seed)
+    _write_top(top, plan, seed)
     totals = [top.counts()]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs, initializer=init_worker, initargs=(root, seed)) as pool:
         for phase in (plan.phase1, plan.phase2):
-            totals.extend(pool.imap_unordered(run_batch, batches(phase, target)))
+            totals.extend(pool.imap_unordered(run_batch, _batches(phase, target)))
     return Counts(*(sum(c[i] for c in totals) for i in range(6)))
 
 

@@ -120,7 +120,7 @@ def blob(rng: random.Random, name: str, bounds: tuple[int, int]) -> FileSpec:
     return (name, size, offset(rng, size), None)
 
 
-def id16(rng: random.Random) -> str:
+def _id16(rng: random.Random) -> str:
     return "".join(rng.choice(ID_ALPHABET) for _ in range(16))
 
 
@@ -136,7 +136,7 @@ def fake_hash(rng: random.Random) -> str:
     return base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
 
 
-def split(rng: random.Random, total: int, parts: int) -> list[int]:
+def split_count(rng: random.Random, total: int, parts: int) -> list[int]:
     """`total` split into `parts` positive integers."""
     if parts <= 1:
         return [total]
@@ -201,7 +201,7 @@ class Ids:
 
     def archive(self) -> str:
         while True:
-            new = id16(self.rng)
+            new = _id16(self.rng)
             if new not in self.seen:
                 self.seen.add(new)
                 return new

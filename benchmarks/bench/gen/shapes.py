@@ -21,7 +21,7 @@ from bench.gen.rand import (
     fake_hash,
     loguniform,
     offset,
-    split,
+    split_count,
 )
 
 
@@ -92,7 +92,7 @@ def code_tree(rng: random.Random, top: str, count: int, deep: bool) -> list[DirS
             else:
                 k = rng.randint(1, min(rest, 2 + rest // 40, 12))
             subdirs: set[str] = set()
-            for part in split(rng, rest, k):
+            for part in split_count(rng, rest, k):
                 sub = rng.choice(WORDS).lstrip("_")
                 while sub in subdirs or f"{sub}.py" in used:
                     sub = f"{sub}{len(subdirs)}"

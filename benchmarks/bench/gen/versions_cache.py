@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.gen.layout import ARCHIVE, GENERATOR_VERSION, TAG, WHEELS
 from bench.gen.plan import Plan, manifest_path, write_plan
-from bench.gen.rand import Ids, Names, loguniform, split
+from bench.gen.rand import Ids, Names, loguniform, split_count
 from bench.gen.shapes import WheelSpec
 from bench.gen.units import WheelEntry
 from bench.trees import disk_usage
@@ -50,7 +50,7 @@ def make_versions_plan(packages: int, versions: int, seed: int) -> tuple[Plan, l
     base_ns = (1_700_000_000 + rng.randrange(0, 30_000_000)) * 10**9
     used: set[int] = set()
     out: list[VersionTimes] = []
-    for name, count in zip(names.pool, split(rng, versions, packages), strict=True):
+    for name, count in zip(names.pool, split_count(rng, versions, packages), strict=True):
         for _ in range(count):
             _, version = names.pair(name)
             created = base_ns + rng.randrange(0, VERSIONS_SPAN_S * 10**9)
