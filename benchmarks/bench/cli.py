@@ -314,12 +314,13 @@ def write_results(
     bench: Bench,
     plan: Sequence[tuple[str, Workload]],
     fss: Sequence[str],
-    extra: dict[str, Any],
+    started: datetime.datetime,
+    skipped: dict[str, str],
+    rows: list[dict[str, Any]],
 ) -> None:
     """Every run and the summary as JSON (benchmarks/results/ or --json)."""
     cmds, server = bench.cmds, bench.server
     works = list({id(w): w for _fs, w in plan}.values())
-    started: datetime.datetime = extra["started"]
     result = {
         "started": started.isoformat(timespec="seconds"),
         "host": host_info(cmds.uv),
@@ -340,8 +341,8 @@ def write_results(
         "workloads": [
             {"id": w.id} | w.info() | {"filesystems": [f for f, x in plan if x is w]} for w in works
         ],
-        "skipped": extra["skipped"],
-        "summary": extra["rows"],
+        "skipped": skipped,
+        "summary": rows,
         "runs": [asdict(r) for r in bench.runs],
     }
     kinds = [f"prune{args.files}" if w.kind == "prune" else w.id for w in works]
@@ -391,8 +392,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_devices(rows)
     if any(r.rss_source == "wait4" for r in bench.runs):
         print("  note: no /usr/bin/time: peak RSS figures include the runner's own RSS")
-    write_results(
-        args, bench, plan, choice.fss, {"started": started, "skipped": skipped, "rows": rows}
-    )
+    write_results(args, bench, plan, choice.fss, started, skipped, rows)
     mismatched = any(r.tree_ok is False for r in bench.runs if r.ok)
     return 1 if mismatched or any(not r.ok for r in bench.runs) else 0
