@@ -8,6 +8,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.gen.prune_cache import generate
 from bench.gen.verify import find_uv, verify, verify_versions
@@ -48,17 +49,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _report(problems: list[str], success: str) -> int:
-    """Print what --verify found; 1 if anything."""
-    for problem in problems:
-        print(f"verify: {problem}", file=sys.stderr)
-    if problems:
-        return 1
-    print(success)
-    return 0
-
-
-def _versions(args: argparse.Namespace) -> int:
+def _versions(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate a versions cache and say what it holds; its manifest."""
     dest: Path = args.dest
     packages = args.packages or max(1, args.versions // 10)
     manifest = generate_versions(dest, packages, args.versions, args.seed, max(1, args.jobs))
@@ -68,13 +60,11 @@ def _versions(args: argparse.Namespace) -> int:
         f"{manifest['files']} files, {manifest['dirs']} dirs, "
         f"{manifest['disk_bytes'] / 2**20:.1f} MiB on disk in {secs:.1f} s"
     )
-    if not args.verify:
-        return 0
-    problems = verify_versions(dest, manifest, args.uv or find_uv())
-    return _report(problems, "verify: uv cache prune finds nothing to remove")
+    return manifest
 
 
-def _prune(args: argparse.Namespace) -> int:
+def _prune(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate a prune cache and say what it holds; its manifest."""
     dest: Path = args.dest
     manifest = generate(dest, args.files, args.seed, max(1, args.jobs))
     secs = manifest["generation_seconds"]
@@ -87,16 +77,27 @@ def _prune(args: argparse.Namespace) -> int:
         f"in {len(manifest['prune_removes'])} trees; peak RSS {rss_self:.0f} MiB (main), "
         f"{rss_children:.0f} MiB (largest worker)"
     )
-    if not args.verify:
-        return 0
-    problems = verify(dest, manifest, args.uv or find_uv())
-    return _report(problems, "verify: uv cache prune removes exactly the manifest's paths")
+    return manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the cache DEST names (and check it with --verify); 1 if the check fails."""
     args = parse_args(argv)
-    return _versions(args) if args.versions is not None else _prune(args)
+    if args.versions is not None:
+        manifest = _versions(args)
+        check, success = verify_versions, "verify: uv cache prune finds nothing to remove"
+    else:
+        manifest = _prune(args)
+        check, success = verify, "verify: uv cache prune removes exactly the manifest's paths"
+    if not args.verify:
+        return 0
+    problems = check(args.dest, manifest, args.uv or find_uv())
+    for problem in problems:
+        print(f"verify: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(success)
+    return 0
 
 
 def _maxrss_mib(who: str) -> float:
