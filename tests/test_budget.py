@@ -201,14 +201,16 @@ def test_max_size_takes_the_minimal_prefix_in_use_order(
     assert du(reported.root) <= budget
 
 
-def _run(root: Path, policy: Policy, free: int) -> sweeps.Result:
-    """A sweep whose filesystem has `free` bytes free, as the seam measures it."""
+def run_with_free(root: Path, policy: Policy, free: int, dry_run: bool = True) -> sweeps.Result:
+    """A sweep (a dry run unless said) whose filesystem has `free` bytes free, as the sweep
+    measures it: the one measurement of a size budget that other processes change."""
     _uvs, releases, notes = follow(())
     request = sweeps.Request(
         root=root.resolve(),
         releases=tuple(releases),
         notes=tuple(notes),
         policy=policy,
+        dry_run=dry_run,
         log=False,
         free_space=lambda _root: free,
     )
@@ -220,7 +222,8 @@ def test_min_free_passes_over_versions_hard_linked_outside(reported: Built) -> N
     old venv) frees nothing: they stay, and the one warning line says why. What the new venv
     no longer holds goes."""
     shutil.rmtree(reported.venvs[1])
-    result = _run(reported.root, Policy(min_free=2**50, now=time.time()), free=2**40)
+    policy = Policy(min_free=2**50, now=time.time())
+    result = run_with_free(reported.root, policy, free=2**40, dry_run=False)
     gone = {(i.package, i.version) for i in result.plan.items if i.reason.value in EVICTED}
     assert gone == {("numpy", "2.0"), ("rich", "2.0"), ("hatch", "1.0")}
     (warning,) = result.plan.warnings
