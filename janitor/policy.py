@@ -218,8 +218,17 @@ def _evict(
     def low() -> bool:
         return policy.min_free is not None and free < policy.min_free
 
+    def sizes() -> list[str]:
+        if policy.max_size is None:
+            return []
+        return [
+            f"--max-size {format_size(policy.max_size)}: the cache is "
+            f"{format_size(space.cache_disk)} as `uv cache size` counts it, "
+            f"{format_size(size)} after this sweep"
+        ]
+
     if not (over() or low()):
-        return [], []
+        return [], sizes()
     # Surviving links per archive. Links that cannot be read keep every archive, as in the graph.
     survivors: dict[str, int] = {}
     for archive_id, links in graph.referrers.items():
@@ -281,7 +290,7 @@ def _evict(
             if link.archive is not None and link.archive in survivors:
                 survivors[link.archive] -= 1
     warnings: list[str] = []
-    notes: list[str] = []
+    notes = sizes()
     both = policy.max_size is not None and policy.min_free is not None
     if both and deciding:
         warnings.append(f"{' and '.join(deciding)} decided the eviction")

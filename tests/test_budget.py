@@ -27,6 +27,7 @@ from janitor.cli import app
 from janitor.cli.output import follow
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, Kind
 from janitor.policy import Policy
+from janitor.units import format_size
 from tests.uvfactory import PYTHON, TEST_UV, copy_trees, make_wheel, run_uv, wheel_filename
 
 runner = CliRunner()
@@ -178,6 +179,10 @@ def test_max_size_just_under_the_size_evicts_one_version(
     assert not document["warnings"], document["warnings"]
     after = du(reported.root)
     assert after <= budget < before
+    assert document["notes"][-1] == (  # type: ignore[index]
+        f"--max-size {format_size(budget)}: the cache is {format_size(before)} as "
+        f"`uv cache size` counts it, {format_size(after)} after this sweep"
+    )
     size = run_uv("cache", "size", "--preview", cache_dir=reported.root).stdout.strip()
     assert int(size) == after
     # The rest of the cache, numpy 2.0 included, is intact.
