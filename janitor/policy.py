@@ -114,8 +114,8 @@ def apply_policy(
 ) -> Plan:
     """Add what a policy removes to a plan: old versions, surplus versions, LRU until in budget.
 
-    A size budget needs `space` and archives measured (their `usage`), and the base plan's items
-    measured too (what they free counts toward the budget).
+    A size budget needs `space`: the cache's size and free space, and a census of every tree
+    `budget_trees` names (what the base plan removes counts toward the budget).
     """
     if not policy.active:
         return base
@@ -160,9 +160,9 @@ def apply_policy(
         if space is None:
             raise ValueError("a size budget needs the cache's measured space")
         remaining = [v for v in versions if not any(p in removed for p in v.paths)]
-        said, kept = _evict(inventory, graph, items, removed, remaining, policy, space, take)
-        warnings.extend(said)
-        notes.extend(kept)
+        warned, noted = _evict(inventory, graph, items, removed, remaining, policy, space, take)
+        warnings.extend(warned)
+        notes.extend(noted)
     # Archives whose last link the policy removes (what was dead already is the base plan's call).
     base_paths = {item.path for item in base.items}
     items.extend(
