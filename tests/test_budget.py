@@ -28,7 +28,18 @@ from janitor.cli.output import follow
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, Kind
 from janitor.policy import Policy
 from janitor.units import format_size
-from tests.uvfactory import PYTHON, TEST_UV, copy_trees, make_wheel, run_uv, wheel_filename
+from tests.uvfactory import (
+    CONTENT_ADDRESSED,
+    PYTHON,
+    TEST_UV,
+    UvCache,
+    build_cache,
+    clone_cache,
+    copy_trees,
+    make_wheel,
+    run_uv,
+    wheel_filename,
+)
 
 runner = CliRunner()
 DAY = 86400.0
@@ -65,9 +76,12 @@ def set_used(links: list[Path], when: float) -> None:
 
 
 def version_files(root: Path, package: str, version: str) -> list[Path]:
-    """A version's link and pointer files in the wheels bucket (and its sdists, none here)."""
+    """A version's link and pointer files in the wheels bucket, or its built wheel's link in
+    the sdists bucket."""
     wheels = root / TEST_UV.buckets[Kind.WHEELS]
+    sdists = root / TEST_UV.buckets[Kind.SDISTS]
     found = [p for p in wheels.rglob(f"{version}-*") if p.parent.name == package]
+    found += [p for p in sdists.rglob(f"{package}-{version}-*")]
     assert found, f"no entry of {package} {version}"
     return found
 
@@ -405,3 +419,36 @@ def test_max_size_meets_the_budget_with_the_fewest_versions_in_use_order(
                 path.unlink()
         sweep(copy / "cache", "--processes", "0")
         assert du(copy / "cache") > budget
+
+
+# --- uv's content-addressed store --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def content_addressed(tmp_path_factory: pytest.TempPathFactory) -> UvCache:
+    """A cache written with `content-addressed-cache`: the archives' files are hard links of
+    the objects in `files-v0`, and the venvs outside hard-link them too. Never modified."""
+    return build_cache(tmp_path_factory.mktemp("content"), preview=CONTENT_ADDRESSED)
+
+
+def test_max_size_counts_files_held_by_the_content_store_once(
+    content_addressed: UvCache, tmp_path: Path
+) -> None:
+    """Evicting alpha 1.0 takes its archive off the cache, but its files stay in `files-v0`
+    (its venv still links them): the budget a byte under what that leaves needs gamma 1.0 too,
+    the next least recently used."""
+    cache = clone_cache(content_addressed, tmp_path / "swept")
+    by_hand = clone_cache(content_addressed, tmp_path / "by-hand")
+    assert any((cache.root / "files-v0").iterdir())
+    for path in version_files(by_hand.root, "alpha", "1.0"):
+        path.unlink()
+    sweep(by_hand.root)
+    budget = du(by_hand.root) - 1
+    now = time.time()
+    set_used(version_files(cache.root, "alpha", "1.0"), now - 30 * DAY)
+    set_used(version_files(cache.root, "gamma", "1.0"), now - 20 * DAY)
+    document = sweep(cache.root, "--max-size", str(budget))
+    assert evicted(document) == {("alpha", "1.0"), ("gamma", "1.0")}, document["warnings"]
+    assert du(cache.root) <= budget
+    size = cache.run("cache", "size", "--preview").stdout.strip()
+    assert int(size) == du(cache.root)
