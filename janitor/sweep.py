@@ -20,7 +20,7 @@ from janitor import lock, plan, render, scan
 from janitor.errors import EXIT_PARTIAL, CacheBusy
 from janitor.inventory import Inventory
 from janitor.layout.follow import Release
-from janitor.policy import Policy, Space, apply_policy
+from janitor.policy import Policy, Space, apply_policy, budget_trees
 from janitor.remove import Removal, Reporter, execute
 
 
@@ -43,6 +43,9 @@ class Request:
     on_busy: Callable[[], None] | None = None  # called once when the cache is busy
     log: bool = True  # append the run to the run log
     notes: tuple[str, ...] = ()  # said about the uvs followed, added to the plan's notes
+    # Bytes free for an unprivileged user on the filesystem of the cache at a path: the one
+    # measurement of a size budget that other processes change as they run.
+    free_space: Callable[[Path], int] = field(default=lambda root: shutil.disk_usage(root).free)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,6 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
     """Scan the cache and plan the sweep; with `sizes`, every item is measured."""
     root, policy = request.root, request.policy
     options = scan.ScanOptions(
-        sizes=policy.sized,
         times=policy.older_than is not None or policy.sized,
         stale=bool(request.packages),
     )
@@ -98,25 +100,34 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
         the_plan = plan.prune(inventory, ci=request.ci)
     if request.notes:
         the_plan = replace(the_plan, notes=(*request.notes, *the_plan.notes))
+    census = None
     if policy.active:
         space = None
         if policy.sized:
-            # Size decisions need what the base plan frees, the cache's size as du counts it,
-            # and the room left on its filesystem.
-            the_plan = await _measured(root, inventory, the_plan)
-            size, _, _ = await scan.disk_usage(root)
-            free = await anyio.to_thread.run_sync(shutil.disk_usage, root)
-            space = Space(size, free.free)
+            # Size decisions need every tree they may remove measured together, the cache's
+            # size as `uv cache size` counts it with the links of each inode inside it, and
+            # the room left on its filesystem.
+            census = await scan.take_census(
+                root, budget_trees(inventory, the_plan), inventory.files_shards
+            )
+            links: dict[tuple[int, int], int] = {}
+            size, _, _ = await scan.disk_usage(root, links=links)
+            free = await anyio.to_thread.run_sync(request.free_space, root)
+            space = Space(size, free, census, links)
         the_plan = apply_policy(inventory, the_plan, policy, space)
     if sizes:
-        the_plan = await _measured(root, inventory, the_plan)
+        the_plan = await _measured(root, inventory, the_plan, census)
     return the_plan
 
 
-async def _measured(root: Path, inventory: Inventory, the_plan: plan.Plan) -> plan.Plan:
-    """The plan with what each item frees, measured together (hard links across items)."""
+async def _measured(
+    root: Path, inventory: Inventory, the_plan: plan.Plan, census: scan.Census | None = None
+) -> plan.Plan:
+    """The plan with what each item frees, measured together (hard links across items); a
+    census that holds every item already is used as it is."""
     paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
-    census = await scan.take_census(root, paths, inventory.files_shards)
+    if census is None or any(path not in census.trees for path in paths):
+        census = await scan.take_census(root, paths, inventory.files_shards)
     return the_plan.measured(census.freed(paths, sweep_objects=bool(inventory.files_shards)))
 
 

@@ -3,6 +3,7 @@ the config file that holds their defaults, and the run log every sweep appends t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -14,8 +15,11 @@ from typer.testing import CliRunner
 from janitor.cli import app
 from janitor.errors import EXIT_USAGE
 from janitor.layout.uv import Kind
+from janitor.plan import ItemKind, Reason
+from janitor.policy import Policy
 from janitor.runlog import read_runs
-from tests.uvfactory import UvCache
+from tests.test_budget import du, run_with_free
+from tests.uvfactory import UvCache, copy_cache
 
 runner = CliRunner()
 DAY = 86400.0
@@ -48,14 +52,27 @@ def age_version(cache: UvCache, package: str, version: str, days: float) -> None
         os.utime(path, (when, when), follow_symlinks=False)
 
 
+def age(cache: UvCache) -> None:
+    """Every version used long ago except alpha 2.0 and beta 1.0."""
+    for package, version in {("alpha", "1.0"), ("gamma", "1.0"), ("delta", "1.0")}:
+        age_version(cache, package, version, 90)
+    for package, version in {("alpha", "2.0"), ("beta", "1.0")}:
+        age_version(cache, package, version, 1)
+
+
 @pytest.fixture
 def aged(uv_cache: UvCache) -> UvCache:
     """Every version used long ago except alpha 2.0 and beta 1.0."""
-    for package, version in {("alpha", "1.0"), ("gamma", "1.0"), ("delta", "1.0")}:
-        age_version(uv_cache, package, version, 90)
-    for package, version in {("alpha", "2.0"), ("beta", "1.0")}:
-        age_version(uv_cache, package, version, 1)
+    age(uv_cache)
     return uv_cache
+
+
+def pruned_size(cache: UvCache, workdir: Path) -> int:
+    """The cache's size as `uv cache size` counts it after a plain sweep (of a copy)."""
+    copy = workdir / "pruned"
+    copy_cache(cache.root, copy)
+    sweep(dataclasses.replace(cache, root=copy))
+    return du(copy)
 
 
 def test_older_than_removes_versions_not_used_since(aged: UvCache) -> None:
@@ -92,22 +109,21 @@ def test_keep_versions_keeps_the_newest(uv_cache: UvCache) -> None:
     assert ("alpha", "2.0") in removed(none_kept, "archive")
 
 
-def test_max_size_evicts_least_recently_used_first(aged: UvCache) -> None:
-    plan = sweep(aged, "--dry-run")
-    disk_after_prune = runner.invoke(app, ["report", "--json", "--cache-dir", str(aged.root)])
-    assert disk_after_prune.exit_code == 0
-    total = json.loads(disk_after_prune.stdout)["size_bytes"]
-    freed = plan["totals"]["disk_bytes"]  # type: ignore[index]
-    # A budget a little under what stays after the prune: one eviction is enough.
-    document = sweep(aged, "--dry-run", "--max-size", str(total - freed - 1))
+def test_max_size_evicts_least_recently_used_first(aged: UvCache, tmp_path: Path) -> None:
+    """A budget a byte under what the plain prune leaves: one version, of the least recently
+    used, goes, and the cache is within the budget as `du` counts it."""
+    budget = pruned_size(aged, tmp_path) - 1
+    age(aged)  # copying the cache read its pointer files
+    document = sweep(aged, "--max-size", str(budget))
     evicted = {
         (r["package"], r["version"])
         for r in document["removals"]  # type: ignore[attr-defined]
         if r["reason"].startswith("least recently used")
     }
-    assert evicted, document
+    assert len(evicted) == 1, document
     assert evicted <= {("alpha", "1.0"), ("gamma", "1.0"), ("delta", "1.0")}
-    assert not [n for n in document["warnings"] if "cannot be met" in n]  # type: ignore[attr-defined]
+    assert not document["warnings"], document["warnings"]
+    assert du(aged.root) <= budget
 
 
 def test_max_size_that_cannot_be_met_is_said(uv_cache: UvCache) -> None:
@@ -117,30 +133,33 @@ def test_max_size_that_cannot_be_met_is_said(uv_cache: UvCache) -> None:
     assert not [p for p in wheels.rglob("*") if p.is_symlink()]
 
 
-def test_max_size_prefers_what_frees_disk(uv_cache: UvCache, tmp_path: Path) -> None:
-    """An archive hard-linked into a live venv frees nothing, so it goes last."""
+def test_max_size_evicts_in_use_order_what_is_hard_linked_outside(
+    uv_cache: UvCache, tmp_path: Path
+) -> None:
+    """An archive hard-linked into a venv outside the cache still counts in the cache's size
+    (as `uv cache size` counts it), and leaves it when evicted: it goes first when it is the
+    least recently used."""
     archive = uv_cache.root / uv_cache.buckets[Kind.ARCHIVE]
     alpha1 = next(i for i, pv in uv_cache.archives.items() if pv == ("alpha", "1.0"))
     outside = tmp_path / "venv-outside"
     outside.mkdir()
     for n, path in enumerate(p for p in (archive / alpha1).rglob("*") if p.is_file()):
         os.link(path, outside / f"f{n}")
-    for package, version in {("alpha", "1.0"), ("alpha", "2.0"), ("gamma", "1.0")}:
-        age_version(
-            uv_cache, package, version, 10 if version == "1.0" and package == "alpha" else 20
-        )
-    report = json.loads(
-        runner.invoke(app, ["report", "--json", "--cache-dir", str(uv_cache.root)]).stdout
-    )
-    plan = sweep(uv_cache, "--dry-run")
-    budget = report["size_bytes"] - plan["totals"]["disk_bytes"] - 1  # type: ignore[index]
-    document = sweep(uv_cache, "--dry-run", "--max-size", str(budget))
-    evicted = [
+    budget = pruned_size(uv_cache, tmp_path) - 1
+    for package, version, days in (
+        ("alpha", "1.0", 20),
+        ("gamma", "1.0", 15),
+        ("alpha", "2.0", 10),
+    ):
+        age_version(uv_cache, package, version, days)
+    document = sweep(uv_cache, "--max-size", str(budget))
+    evicted = {
         (r["package"], r["version"])
         for r in document["removals"]  # type: ignore[attr-defined]
         if r["reason"].startswith("least recently used")
-    ]
-    assert evicted and ("alpha", "1.0") not in evicted, evicted
+    }
+    assert evicted == {("alpha", "1.0")}, evicted
+    assert du(uv_cache.root) <= budget
 
 
 def test_config_file_sets_defaults_and_flags_override(aged: UvCache, tmp_path: Path) -> None:
@@ -192,29 +211,38 @@ def test_report_shows_the_last_runs(uv_cache: UvCache) -> None:
 def test_min_free_evicts_until_the_disk_has_room(aged: UvCache) -> None:
     """More free space than this small cache could ever give: every version is evicted, and the
     note says the bound cannot be met; a bound met already evicts nothing."""
-    import shutil
+    free = 2**40  # what the filesystem has free, as the sweep measures it
+    met = run_with_free(aged.root, Policy(min_free=free - 2**30, now=time.time()), free)
+    assert not [i for i in met.plan.items if i.kind is ItemKind.ENTRY]
+    planned = run_with_free(aged.root, Policy(min_free=free + 2**40, now=time.time()), free)
+    evicted = {(i.package, i.version) for i in planned.plan.items if i.kind is ItemKind.ENTRY}
+    assert {("alpha", "1.0"), ("alpha", "2.0"), ("gamma", "1.0")} <= evicted, planned.plan
+    assert Reason.LOW_SPACE in {i.reason for i in planned.plan.items}
+    (warning,) = planned.plan.warnings
+    assert (
+        warning
+        == "the size budget (--min-free) cannot be met: 1024.0GiB short after every eviction"
+    )
 
-    free = shutil.disk_usage(aged.root).free
-    met = sweep(aged, "--dry-run", "--min-free", str(max(free - 2**30, 0)))
-    assert not removed(met, "entry")
-    document = sweep(aged, "--dry-run", "--min-free", str(free + 2**40))
-    evicted = removed(document, "entry")
-    assert {("alpha", "1.0"), ("alpha", "2.0"), ("gamma", "1.0")} <= evicted, document
-    reasons = {r["reason"] for r in document["removals"]}  # type: ignore[attr-defined]
-    assert "least recently used, under --min-free" in reasons
-    notes = document["warnings"]
-    assert any("(--min-free) cannot be met" in note for note in notes), notes  # type: ignore[attr-defined]
 
-
-def test_the_tighter_of_max_size_and_min_free_decides_and_is_said(aged: UvCache) -> None:
-    import shutil
-
-    free = shutil.disk_usage(aged.root).free
+def test_the_tighter_of_max_size_and_min_free_decides_and_is_said(
+    aged: UvCache, tmp_path: Path
+) -> None:
+    """Free space is what the test says it is (the sweep's one measurement that other processes
+    change): the outcome does not depend on what else runs on the machine."""
+    free = 2**40
     # A budget met already, and a free-space bound that is not: --min-free decides.
-    document = sweep(aged, "--dry-run", "--max-size", "1TiB", "--min-free", str(free + 10**6))
-    assert any("--min-free decided" in note for note in document["warnings"])  # type: ignore[attr-defined]
-    reasons = {r["reason"] for r in document["removals"]}  # type: ignore[attr-defined]
-    assert "least recently used, under --min-free" in reasons
+    policy = Policy(max_size=2**40, min_free=free + 10**6, now=time.time())
+    planned = run_with_free(aged.root, policy, free).plan
+    assert planned.warnings[0] == "--min-free decided the eviction", planned.warnings
+    assert {i.reason for i in planned.items if i.kind is ItemKind.ENTRY} == {Reason.LOW_SPACE}
+    # A free-space bound met already, and a budget that is not: --max-size decides.
+    budget = pruned_size(aged, tmp_path) - 1
+    age(aged)
+    policy = Policy(max_size=budget, min_free=free - 10**6, now=time.time())
+    planned = run_with_free(aged.root, policy, free).plan
+    assert planned.warnings == ("--max-size decided the eviction",)
+    assert {i.reason for i in planned.items if i.kind is ItemKind.ENTRY} == {Reason.OVER_SIZE}
 
 
 def test_keep_protects_a_package_from_every_policy(aged: UvCache) -> None:

@@ -34,6 +34,7 @@ class _Tree:
     dirs: int = 0
     bytes: int = 0
     disk: int = 0  # blocks of files with a single link
+    dir_disk: int = 0  # blocks of its directories (du counts them; `Usage.disk` does not)
     # (device, inode) -> (links, allocated bytes, links of it inside this tree)
     shared: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
 
@@ -70,11 +71,12 @@ def _entries(path: str, stat_dirs: bool) -> Iterator[tuple[os.stat_result | None
 
 def _walk_tree(path: str) -> _Tree:
     tree = _Tree()
-    for st, is_dir in _entries(path, stat_dirs=False):
+    for st, is_dir in _entries(path, stat_dirs=True):
+        assert st is not None
         if is_dir:
             tree.dirs += 1
+            tree.dir_disk += allocated(st)
             continue
-        assert st is not None
         tree.files += 1
         if not stat.S_ISLNK(st.st_mode):  # a link's size is its text, not data
             tree.bytes += st.st_size
@@ -144,6 +146,102 @@ class Census:
         return {path: Usage(*row) for path, row in usage.items()}
 
 
+@dataclass(frozen=True)
+class Gain:
+    """What removing some trees takes off the cache's size and gives back to its filesystem."""
+
+    cache: int = 0  # off the cache's size as du and `uv cache size` count it
+    disk: int = 0  # blocks freed on disk: files whose last link goes, and directories
+    data: int = 0  # of `disk`, the blocks of files
+
+    def __add__(self, other: Gain) -> Gain:
+        return Gain(self.cache + other.cache, self.disk + other.disk, self.data + other.data)
+
+
+class Ledger:
+    """Trees of a census removed one batch after another, and what each batch gains.
+
+    A hard-linked file leaves the cache's size when its last link *inside the cache* goes (a
+    link in a venv outside does not count there), and frees disk when its last link anywhere
+    goes. With `sweep_objects`, a content-addressed object left as its file's only link goes too,
+    as uv (and janitor) remove it once the archives are gone. `links` holds, per hard-linked
+    inode, its links inside the cache (`disk_usage` counts them).
+    """
+
+    def __init__(
+        self, census: Census, links: Mapping[tuple[int, int], int], sweep_objects: bool
+    ) -> None:
+        self._census = census
+        self._links = links
+        self._objects = sweep_objects
+        self._taken: set[str] = set()
+        self._removed: dict[tuple[int, int], int] = {}  # links gone, per inode
+        self._swept: set[tuple[int, int]] = set()  # objects swept
+        self._left_cache: set[tuple[int, int]] = set()
+        self._freed: set[tuple[int, int]] = set()
+        # Objects no archive links to at all go with the first sweep of the store.
+        unlinked = 0
+        if sweep_objects:
+            for key, (count, size, _shard) in census.objects.items():
+                if count == 1:
+                    self._swept.add(key)
+                    self._left_cache.add(key)
+                    self._freed.add(key)
+                    unlinked += size
+        self.unlinked = Gain(unlinked, unlinked, unlinked)
+
+    def gain(self, paths: Iterable[str]) -> Gain:
+        """What removing the trees `paths` would gain now, without removing them."""
+        return self._count(paths, commit=False)
+
+    def take(self, paths: Iterable[str]) -> Gain:
+        """Remove the trees `paths` (those not removed yet); what that gains."""
+        return self._count(paths, commit=True)
+
+    def _count(self, paths: Iterable[str], commit: bool) -> Gain:
+        cache = disk = data = 0
+        delta: dict[tuple[int, int], int] = {}
+        sizes: dict[tuple[int, int], tuple[int, int]] = {}
+        fresh = [p for p in dict.fromkeys(paths) if p not in self._taken]
+        for path in fresh:
+            tree = self._census.trees.get(path)
+            if tree is None:
+                continue
+            cache += tree.disk + tree.dir_disk
+            disk += tree.disk + tree.dir_disk
+            data += tree.disk
+            for key, (count, size, here) in tree.shared.items():
+                delta[key] = delta.get(key, 0) + here
+                sizes[key] = (count, size)
+        swept, left, freed = [], [], []
+        for key, more in delta.items():
+            count, size = sizes[key]
+            gone = self._removed.get(key, 0) + more
+            if (
+                self._objects
+                and key in self._census.objects
+                and key not in self._swept
+                and count - gone == 1
+            ):
+                gone += 1  # the object is its only link left: swept too
+                swept.append(key)
+            if key not in self._left_cache and gone >= self._links.get(key, count):
+                left.append(key)
+                cache += size
+            if key not in self._freed and gone >= count:
+                freed.append(key)
+                disk += size
+                data += size
+            if commit:
+                self._removed[key] = gone
+        if commit:
+            self._taken.update(fresh)
+            self._swept.update(swept)
+            self._left_cache.update(left)
+            self._freed.update(freed)
+        return Gain(cache, disk, data)
+
+
 async def take_census(
     root: Path,
     paths: Iterable[str],
@@ -170,8 +268,11 @@ async def take_census(
     return Census(trees, objects)
 
 
-def _du_tree(path: str, seen: set[tuple[int, int]]) -> tuple[int, int]:
-    """(bytes on disk, files) of a tree, as du counts them, `seen` shared across trees."""
+def _du_tree(
+    path: str, seen: set[tuple[int, int]], links: dict[tuple[int, int], int] | None
+) -> tuple[int, int]:
+    """(bytes on disk, files) of a tree, as du counts them, `seen` shared across trees; with
+    `links` (this walk's own), the links of each hard-linked inode found in the tree."""
     size = files = 0
     for st, is_dir in _entries(path, stat_dirs=True):
         assert st is not None
@@ -179,6 +280,8 @@ def _du_tree(path: str, seen: set[tuple[int, int]]) -> tuple[int, int]:
             files += 1
             if st.st_nlink > 1:
                 key = (st.st_dev, st.st_ino)
+                if links is not None:
+                    links[key] = links.get(key, 0) + 1
                 if key in seen:
                     continue
                 seen.add(key)  # a set's add is atomic: threads may share it
@@ -186,10 +289,16 @@ def _du_tree(path: str, seen: set[tuple[int, int]]) -> tuple[int, int]:
     return size, files
 
 
-async def disk_usage(root: Path, pace: Pace | None = None) -> tuple[int, int, dict[str, int]]:
+async def disk_usage(
+    root: Path,
+    pace: Pace | None = None,
+    links: dict[tuple[int, int], int] | None = None,
+) -> tuple[int, int, dict[str, int]]:
     """(bytes on disk, files, bytes per top-level entry) of a cache, as `du -s --block-size=1`
     and `uv cache size` count them: allocated blocks of every inode once, directories included.
 
+    With `links`, it is filled with how many links each hard-linked inode has inside the cache
+    (what decides whether removing some of them takes its blocks off the cache's size).
     Top-level entries, and each archive of an `archive-v*` bucket, are walked concurrently.
     """
     pace = pace or Pace()
@@ -203,9 +312,13 @@ async def disk_usage(root: Path, pace: Pace | None = None) -> tuple[int, int, di
     counted = [0]
 
     async def walk(top: str, rel: str) -> None:
-        size, files = await pace.run(_du_tree, str(root / rel), seen)
+        found: dict[tuple[int, int], int] | None = {} if links is not None else None
+        size, files = await pace.run(_du_tree, str(root / rel), seen, found)
         per_top[top] += size
         counted[0] += files
+        if links is not None and found:
+            for key, count in found.items():  # merged here, in the event loop's one thread
+                links[key] = links.get(key, 0) + count
 
     async with anyio.create_task_group() as group:
         for top in tops:
