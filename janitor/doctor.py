@@ -119,8 +119,11 @@ def diagnose(cache_dir: Path | None, uv_paths: Sequence[Path] = ()) -> Diagnosis
             names = sorted(os.listdir(root))
     else:
         root = location.path
+    # Two binaries of one release (a copy on PATH beside the venv's own) share its Release.
+    by_version = {release.version: release for release in releases}
     views = []
-    for uv, release in zip(uvs, releases, strict=True):
+    for uv in uvs:
+        release = by_version[uv.version]
         mine = [name for name in names if name in release.buckets]
         theirs = follow.plan_layout([release], names)
         stale = [

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from janitor.cli import app
@@ -96,3 +97,43 @@ def test_no_uv_found_is_a_problem(uv_cache: UvCache, tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert found["uvs"] == []
     assert any(p.startswith("no uv found") for p in found["problems"]), found
+
+
+@pytest.fixture(scope="module")
+def two_copies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two copies of the test dependency's uv binary, in two directories: one release, twice."""
+    base = tmp_path_factory.mktemp("two-uvs")
+    copies = []
+    for name in ("one", "two"):
+        (base / name).mkdir()
+        copies.append(Path(shutil.copy2(UV_BIN, base / name / UV_BIN.name)))
+    return copies[0], copies[1]
+
+
+def test_two_uvs_of_one_release_named_with_uv_are_both_listed(
+    uv_cache: UvCache, two_copies: tuple[Path, Path]
+) -> None:
+    first, second = two_copies
+    result = runner.invoke(
+        app, ["doctor", "--cache-dir", str(uv_cache.root), "--uv", str(first), "--uv", str(second)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"  uv {UV_VERSION} at {first} (found by --uv)" in result.stdout.splitlines()
+    assert f"  uv {UV_VERSION} at {second} (found by --uv)" in result.stdout.splitlines()
+    code, found = doctor("--cache-dir", str(uv_cache.root), "--uv", str(first), "--uv", str(second))
+    assert code == 0, found
+    assert sorted(uv["path"] for uv in found["uvs"]) == sorted([str(first), str(second)])
+    assert {uv["version"] for uv in found["uvs"]} == {UV_VERSION}
+
+
+def test_a_copy_on_path_beside_the_pythons_own_uv_is_listed(
+    uv_cache: UvCache, two_copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test extra's uv beside the running Python, and another uv of the same release on
+    PATH: both found, both listed."""
+    first, _ = two_copies
+    monkeypatch.setenv("PATH", f"{first.parent}{os.pathsep}{os.environ['PATH']}")
+    code, found = doctor("--cache-dir", str(uv_cache.root))
+    assert code == 0, found
+    listed = {uv["path"]: uv["found_by"] for uv in found["uvs"]}
+    assert listed == {str(first): "PATH", str(UV_BIN): "the Python's scripts directory"}, listed
