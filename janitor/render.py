@@ -59,6 +59,13 @@ def item_line(item: Item, usage: Usage | None = None) -> str:
     return f"{item.kind.value} {what}{where}: {item.reason.value}{size}"
 
 
+def plan_summary(plan: Plan) -> str:
+    """What a measured plan removes, in one line: `2 buckets, 4 archives: 55 files (...)`."""
+    if not plan.items:
+        return "nothing"
+    return f"{_counts(plan.items)}: {usage_text(plan.total, 'on disk')}"
+
+
 def plan_lines(plan: Plan, verbose: bool) -> list[str]:
     """A dry run: the plan, in words."""
     if not plan.items:
