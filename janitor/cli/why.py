@@ -67,8 +67,8 @@ def why(
         if not found.venv
     }
     ids = sorted((i for i, held in versions.items() if held), key=lambda i: _key(versions[i]))
-    cached = ids or any(entry.package == name for entry in inventory.entries)
-    if not cached or "/" in archive or "\\" in archive:
+    entries = [entry.path for entry in inventory.entries if entry.package == name]
+    if not (ids or entries) or "/" in archive or "\\" in archive:
         raise UsageError(
             f"No archive {archive_id} in {root / inventory.bucket(Kind.ARCHIVE)}, and no cached "
             "package of that name: `janitor report` lists the packages, `janitor why PACKAGE` "
@@ -83,7 +83,7 @@ def why(
         )
         return
     if not ids:
-        typer.echo(f"{name}: no archive in the cache (only its index entries)")
+        typer.echo(f"{name}: no archive in the cache; its entries: {', '.join(entries)}")
     for one in ids:
         for line in render.why_lines(*_archive_view(inventory, graph, one)):
             typer.echo(line)
