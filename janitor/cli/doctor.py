@@ -65,7 +65,7 @@ def _lines(found: Any) -> list[str]:
 def _prune_text(its_prune: Any) -> str:
     from janitor.render import plan_summary
 
-    return "not measured (no cache)" if its_prune is None else plan_summary(its_prune)
+    return "not measured: no cache to scan" if its_prune is None else plan_summary(its_prune)
 
 
 def _prune_document(view: Any) -> dict[str, Any] | None:
