@@ -1,9 +1,10 @@
 """`janitor doctor`'s findings: the uvs found, the cache and how it was found, each uv's view of
 its buckets, whether access times are kept, the lock, and what an interrupted run left.
 
-Read-only: it lists, stats and tries the lock without waiting, and changes nothing. Each finding
-that needs the user's attention is a problem; the CLI exits 1 when there is one. May import
-janitor.finduv, janitor.locate, janitor.lock, janitor.layout and janitor.errors.
+Read-only: it lists, scans, stats and tries the lock without waiting, and changes nothing. Each
+finding that needs the user's attention is a problem; the CLI exits 1 when there is one. May
+import janitor.finduv, janitor.locate, janitor.lock, janitor.layout, janitor.scan, janitor.plan,
+janitor.inventory and janitor.errors.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from janitor import finduv, locate, lock
+import anyio
+
+from janitor import finduv, locate, lock, plan, scan
 from janitor.errors import Refused
+from janitor.inventory import Inventory
 from janitor.layout import follow
 from janitor.layout.uv import TRASH_DIR
 
@@ -28,7 +32,9 @@ class UvView:
     source: str  # where its bucket names came from: "table", "binary" or "assumed"
     cache_dir: Path | None  # what `uv cache dir` says
     current: tuple[str, ...]  # its buckets that are on the disk
-    stale: tuple[str, ...]  # buckets on the disk its own prune would remove
+    stale: tuple[str, ...]  # top-level names its own prune would remove
+    # Everything its own prune would remove, measured; None when the cache was not scanned.
+    prune: plan.Plan | None = None
 
 
 @dataclass(frozen=True)
@@ -119,16 +125,18 @@ def diagnose(cache_dir: Path | None, uv_paths: Sequence[Path] = ()) -> Diagnosis
             names = sorted(os.listdir(root))
     else:
         root = location.path
+    # Two binaries of one release (a copy on PATH beside the venv's own) share its Release.
+    by_version = {release.version: release for release in releases}
+    prunes = anyio.run(_prunes, root, releases) if names else {}
     views = []
-    for uv, release in zip(uvs, releases, strict=True):
+    for uv in uvs:
+        release = by_version[uv.version]
         mine = [name for name in names if name in release.buckets]
-        theirs = follow.plan_layout([release], names)
-        stale = [
-            name
-            for name, status in theirs.statuses.items()
-            if status in (follow.Status.STALE, follow.Status.UNKNOWN)
-        ]
-        views.append(UvView(uv, release.source, answers[uv.path], tuple(mine), tuple(stale)))
+        its_prune = prunes.get(release.version)
+        stale = [item.path for item in its_prune.items if "/" not in item.path] if its_prune else []
+        views.append(
+            UvView(uv, release.source, answers[uv.path], tuple(mine), tuple(stale), its_prune)
+        )
     layout = follow.plan_layout(releases, names)
     unknown = [name for name, status in layout.statuses.items() if status is follow.Status.UNKNOWN]
     if unknown:
@@ -164,3 +172,30 @@ def diagnose(cache_dir: Path | None, uv_paths: Sequence[Path] = ()) -> Diagnosis
         notes=tuple(notes),
         problems=tuple(problems),
     )
+
+
+async def _prunes(
+    root: Path, releases: Sequence[follow.Release]
+) -> dict[follow.Version, plan.Plan]:
+    """What each release's own `uv cache prune` would remove, measured as a sweep measures it."""
+    found = {}
+    for release in releases:
+        inventory = await scan.scan(root, scan.ScanOptions(stale=False), releases=[release])
+        inventory = _as_uv_prunes(inventory)
+        the_plan = plan.prune(inventory)
+        paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
+        census = await scan.take_census(root, paths, inventory.files_shards)
+        freed = census.freed(paths, sweep_objects=bool(inventory.files_shards))
+        found[release.version] = the_plan.measured(freed)
+    return found
+
+
+def _as_uv_prunes(inventory: Inventory) -> Inventory:
+    """A release's own prune removes every bucket it does not know (a sweep keeps them)."""
+    top = tuple(
+        replace(entry, status=follow.Status.STALE)
+        if entry.status is follow.Status.UNKNOWN
+        else entry
+        for entry in inventory.top
+    )
+    return replace(inventory, top=top)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,8 @@ class Archive:
     is_link: bool = False  # not a directory: a symlink (never followed) or a stray file
     usage: Usage | None = None
     alias_of: str | None = None  # for a symlink: the archive of this bucket it resolves to
+    # For a venv: its packages that no other package in it requires (what was asked for).
+    roots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,3 +146,14 @@ class Inventory:
     def current_of(self, kind: Kind) -> tuple[str, ...]:
         """Every live bucket of a kind, the reference's first."""
         return self.layout.current_of(kind)
+
+
+def describe_packages(packages: Sequence[tuple[str, str]], roots: Collection[str] = ()) -> str:
+    """A venv's packages in one line: what was asked for (three at most), and how many came
+    with it (`hatch 1.18.2 and 47 more`); without roots, the first by name."""
+    if not packages:
+        return "no packages"
+    shown = sorted(pair for pair in packages if pair[0] in roots)[:3] or [min(packages)]
+    rest = len(packages) - len(shown)
+    listed = ", ".join(f"{name} {version}" for name, version in shown)
+    return f"{listed} and {rest:,} more" if rest else listed

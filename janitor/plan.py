@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from janitor import graph as graphs
-from janitor.inventory import Archive, Environment, Inventory, Usage
+from janitor.inventory import Archive, Environment, Inventory, Usage, describe_packages
 from janitor.layout import uv
 from janitor.layout.follow import Status
 
@@ -120,8 +120,9 @@ class Plan:
 def _describe_archive(archive: Archive) -> tuple[str | None, str | None, str | None]:
     packages = archive.packages
     if archive.venv:
-        listed = ", ".join(f"{name} {version}" for name, version in packages)
-        return None, None, f"of an environment with {listed}" if listed else "of an environment"
+        if not packages:
+            return None, None, "of an environment"
+        return None, None, f"of an environment with {describe_packages(packages, archive.roots)}"
     if len(packages) == 1:
         return packages[0][0], packages[0][1], None
     if packages:
@@ -166,7 +167,7 @@ def _environment_item(inventory: Inventory, env: Environment, reason: Reason) ->
     for archive_id in env.archives:
         archive = inventory.archives.get(archive_id)
         if archive is not None and archive.packages:
-            detail = "with " + ", ".join(f"{name} {version}" for name, version in archive.packages)
+            detail = f"with {describe_packages(archive.packages, archive.roots)}"
             break
     return Item(env.path, ItemKind.ENVIRONMENT, reason, detail=detail)
 

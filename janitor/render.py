@@ -59,6 +59,13 @@ def item_line(item: Item, usage: Usage | None = None) -> str:
     return f"{item.kind.value} {what}{where}: {item.reason.value}{size}"
 
 
+def plan_summary(plan: Plan) -> str:
+    """What a measured plan removes, in one line: `2 buckets, 4 archives: 55 files (...)`."""
+    if not plan.items:
+        return "nothing"
+    return f"{_counts(plan.items)}: {usage_text(plan.total, 'on disk')}"
+
+
 def plan_lines(plan: Plan, verbose: bool) -> list[str]:
     """A dry run: the plan, in words."""
     if not plan.items:
@@ -216,31 +223,32 @@ def report_lines(report: Report, runs: Iterable[Mapping[str, Any]] = ()) -> list
         "Buckets:",
     ]
     buckets = sorted(report.buckets.items(), key=lambda kv: (-kv[1], kv[0]))
-    lines += [
-        f"  {line}"
-        for line in _table(
-            ["bucket", "on disk"], [(name, format_size(size)) for name, size in buckets], {1}
-        )
+    bucket_rows = [
+        (name, format_size(size), report.bucket_status.get(name, "")) for name, size in buckets
     ]
+    lines += [f"  {line}" for line in _table(["bucket", "on disk", "status"], bucket_rows, {1})]
     if report.packages:
         from janitor.chart import bar_chart
 
-        biggest = [(row.name, row.frees) for row in report.packages[:10] if row.frees]
+        biggest = [(row.name, row.size) for row in report.packages[:10] if row.size]
         if biggest:
             lines += ["", "Biggest packages:", *(f"  {line}" for line in bar_chart(biggest))]
-        lines += ["", "Packages (what `janitor sweep --package NAME` frees):"]
+        lines += ["", "Packages (on disk in the cache; what `janitor sweep --package NAME` frees):"]
         rows = [
             (
                 row.name,
                 ", ".join(row.versions) or "-",
                 str(row.archives),
+                format_size(row.size),
                 format_size(row.frees),
             )
             for row in report.packages
         ]
         lines += [
             f"  {line}"
-            for line in _table(["package", "versions", "archives", "frees"], rows, {2, 3})
+            for line in _table(
+                ["package", "versions", "archives", "on disk", "frees"], rows, {2, 3, 4}
+            )
         ]
     lines += ["", f"Cached environments ({len(report.environments)}):"]
     lines += [f"  {path}: {detail or 'unknown'}" for path, detail in report.environments]
@@ -252,13 +260,16 @@ def report_lines(report: Report, runs: Iterable[Mapping[str, Any]] = ()) -> list
     return lines
 
 
-def report_json(report: Report) -> dict[str, Any]:
-    """`janitor report --json`."""
+def report_json(report: Report, runs: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """`janitor report --json`, with the last sweeps of the cache from the run log."""
     return {
         "cache_dir": report.cache_dir,
         "size_bytes": report.size,
         "files": report.files,
-        "buckets": dict(sorted(report.buckets.items())),
+        "buckets": {
+            name: {"size_bytes": size, "status": report.bucket_status.get(name)}
+            for name, size in sorted(report.buckets.items())
+        },
         "frees": {
             "everything": report.everything,
             "prune": _usage_json(report.prune.total),
@@ -269,6 +280,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "name": row.name,
                 "versions": list(row.versions),
                 "archives": row.archives,
+                "size_bytes": row.size,
                 "frees_bytes": row.frees,
             }
             for row in report.packages
@@ -276,15 +288,13 @@ def report_json(report: Report) -> dict[str, Any]:
         "environments": [
             {"path": path, "packages": detail} for path, detail in report.environments
         ],
+        "runs": [dict(run) for run in runs],
         "notes": list(report.notes),
     }
 
 
-def why_lines(
-    archive_path: str, packages: Iterable[tuple[str, str]], links: Iterable[Link]
-) -> list[str]:
-    """`janitor why`: what references an archive."""
-    held = ", ".join(f"{n} {v}" for n, v in packages) or "no package metadata"
+def why_lines(archive_path: str, held: str, links: Iterable[Link]) -> list[str]:
+    """`janitor why`: what references an archive (`held`: what the archive holds, in words)."""
     lines = [f"{archive_path} ({held})"]
     links = list(links)
     if not links:

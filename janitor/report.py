@@ -14,10 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from janitor import plan, scan
-from janitor.inventory import Inventory, Usage
-from janitor.layout.follow import Release
+from janitor import graph, plan, scan
+from janitor.inventory import Inventory, Usage, describe_packages
+from janitor.layout.follow import Release, Status
 from janitor.scan.measure import Census
+
+# Top-level names that are buckets (not markers, janitor's trash, `.tmp*` or strays).
+_BUCKETS = frozenset({Status.CURRENT, Status.OTHER, Status.STALE, Status.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class PackageRow:
     versions: tuple[str, ...]
     archives: int
     frees: int  # bytes on disk `janitor sweep --package NAME` would free
+    size: int = 0  # bytes on disk its entries and archives take, each hard-linked file once
 
 
 @dataclass(frozen=True)
@@ -37,21 +41,53 @@ class Report:
     cache_dir: str
     size: int  # bytes on disk, as `uv cache size` counts them
     files: int
-    buckets: Mapping[str, int]  # top-level name -> bytes on disk (shared blocks counted once)
+    buckets: Mapping[str, int]  # bucket -> bytes on disk (shared blocks counted once)
+    bucket_status: Mapping[str, str]  # bucket -> its status for the uvs followed
     everything: int  # what removing the whole cache would free (blocks not linked from outside)
     prune: plan.Plan  # a plain sweep, measured
     prune_ci: plan.Plan  # `--ci`, measured
     packages: tuple[PackageRow, ...]
-    environments: tuple[tuple[str, str | None], ...]  # (path, packages)
+    environments: tuple[tuple[str, str | None], ...]  # (path, its packages in one line)
     notes: tuple[str, ...] = ()
 
 
-def _trees(inventory: Inventory, plans: Sequence[plan.Plan]) -> list[str]:
-    """Every tree the plans remove, and every top-level entry (for the whole cache)."""
+def _trees(
+    inventory: Inventory, plans: Sequence[plan.Plan], owned: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """Every tree the plans remove, every package's own trees, and every top-level entry."""
     paths = {
         item.path for one in plans for item in one.items if item.kind is not plan.ItemKind.OBJECTS
     }
+    paths.update(path for trees in owned.values() for path in trees)
     return sorted(paths | {top.name for top in inventory.top})
+
+
+def _owned(inventory: Inventory) -> dict[str, list[str]]:
+    """Each package's trees in the cache: its entries, and the archives (not venvs) holding it."""
+    owned: dict[str, list[str]] = {}
+    for entry in inventory.entries:
+        owned.setdefault(entry.package, []).append(entry.path)
+    for archive_id, pairs in graph.packages_by_archive(inventory).items():
+        archive = inventory.archives[archive_id]
+        if archive.venv or archive.is_link:
+            continue
+        for name in {name for name, _ in pairs}:
+            owned.setdefault(name, []).append(archive.path)
+    return owned
+
+
+def _occupied(census: Census, paths: Sequence[str]) -> int:
+    """The blocks the trees `paths` take, each file once however many links it has (what the
+    package takes in the cache, freed or not)."""
+    total = 0
+    shared: dict[tuple[int, int], int] = {}
+    for path in dict.fromkeys(paths):
+        tree = census.trees.get(path)
+        if tree is None:
+            continue
+        total += tree.disk
+        shared.update((key, size) for key, (_, size, _) in tree.shared.items())
+    return total + sum(shared.values())
 
 
 def _frees(census: Census, the_plan: plan.Plan, objects: bool) -> dict[str, Usage]:
@@ -69,12 +105,17 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
         | {entry.package for entry in inventory.entries}
     )
     per_package = {name: plan.packages(inventory, [name]) for name in names}
+    owned = _owned(inventory)
     census = await scan.take_census(
-        root, _trees(inventory, [prune, prune_ci, *per_package.values()]), inventory.files_shards
+        root,
+        _trees(inventory, [prune, prune_ci, *per_package.values()], owned),
+        inventory.files_shards,
     )
     objects = bool(inventory.files_shards)
     everything = census.freed([top.name for top in inventory.top], sweep_objects=False)
-    size, files, buckets = await scan.disk_usage(root)
+    size, files, per_top = await scan.disk_usage(root)
+    statuses = {top.name: top.status for top in inventory.top if top.status in _BUCKETS}
+    buckets = {name: bytes_ for name, bytes_ in per_top.items() if name in statuses}
     versions: dict[str, set[str]] = {}
     archives: dict[str, int] = {}
     for archive in inventory.archives.values():
@@ -92,6 +133,7 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
                 tuple(sorted(versions.get(name, ()), key=_version_key)),
                 archives.get(name, 0),
                 frees,
+                _occupied(census, owned.get(name, ())),
             )
         )
     environments = []
@@ -99,18 +141,19 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
         detail = None
         for archive_id in env.archives:
             venv = inventory.archives.get(archive_id)
-            if venv is not None:
-                detail = ", ".join(f"{n} {v}" for n, v in venv.packages)
+            if venv is not None and venv.packages:
+                detail = describe_packages(venv.packages, venv.roots)
         environments.append((env.path, detail))
     return Report(
         cache_dir=str(root),
         size=size,
         files=files,
         buckets=buckets,
+        bucket_status={name: status.value for name, status in statuses.items()},
         everything=sum(usage.disk for usage in everything.values()),
         prune=prune.measured(_frees(census, prune, objects)),
         prune_ci=prune_ci.measured(_frees(census, prune_ci, objects)),
-        packages=tuple(sorted(rows, key=lambda row: (-row.frees, row.name))),
+        packages=tuple(sorted(rows, key=lambda row: (-row.size, -row.frees, row.name))),
         environments=tuple(environments),
         notes=(*notes, *inventory.notes),
     )

@@ -35,7 +35,7 @@ def test_sweep_summary_goes_to_stderr_and_names_packages(uv_cache: UvCache) -> N
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert "Removed archive epsilon 1.0" in result.stderr
-    assert "Removed environment with beta 1.0, delta 1.0" in result.stderr
+    assert "Removed environment with delta 1.0 and 1 more" in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Removed ") and "files (" in last and "freed on disk" in last
 
@@ -189,7 +189,7 @@ def test_report_json(uv_cache: UvCache) -> None:
     versions = {p["name"]: p["versions"] for p in document["packages"]}
     assert versions["alpha"] == ["1.0", "2.0"]
     assert versions["gamma"] == ["1.0"]
-    assert document["environments"][0]["packages"] == "beta 1.0, delta 1.0"
+    assert document["environments"][0]["packages"] == "delta 1.0 and 1 more"
     assert document["frees"]["prune"]["files"] > 0
     assert 0 < document["frees"]["prune"]["disk_bytes"] <= document["frees"]["everything"]
     assert document["frees"]["everything"] <= document["size_bytes"]

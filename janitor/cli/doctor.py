@@ -45,7 +45,9 @@ def _lines(found: Any) -> list[str]:
         lines.append(f"    bucket names from: {view.source}")
         lines.append(f"    uv cache dir: {view.cache_dir or 'no answer'}")
         lines.append(f"    its buckets here: {', '.join(view.current) or 'none'}")
-        lines.append(f"    its prune would remove: {', '.join(view.stale) or 'nothing'}")
+        lines.append(f"    its prune would remove: {_prune_text(view.prune)}")
+        if view.stale:
+            lines.append(f"      at the top: {', '.join(view.stale)}")
     lines.append(f"cache: {found.cache} (found by {found.found_by})")
     if not found.exists:
         lines.append("  it does not exist yet")
@@ -60,6 +62,21 @@ def _lines(found: Any) -> list[str]:
     return lines
 
 
+def _prune_text(its_prune: Any) -> str:
+    from janitor.render import plan_summary
+
+    return "not measured: no cache to scan" if its_prune is None else plan_summary(its_prune)
+
+
+def _prune_document(view: Any) -> dict[str, Any] | None:
+    from janitor.render import sweep_json
+
+    if view.prune is None:
+        return None
+    totals = sweep_json("", view.prune, None)["totals"]
+    return {"top_level": list(view.stale), **totals}
+
+
 def _document(found: Any) -> dict[str, Any]:
     return {
         "uvs": [
@@ -70,7 +87,7 @@ def _document(found: Any) -> dict[str, Any]:
                 "buckets_from": view.source,
                 "cache_dir": str(view.cache_dir) if view.cache_dir else None,
                 "buckets_here": list(view.current),
-                "its_prune_removes": list(view.stale),
+                "its_prune_removes": _prune_document(view),
             }
             for view in found.uvs
         ],

@@ -31,10 +31,10 @@ def report(
     if root is None:
         return
     result = run(lambda: reports.build(root, releases, notes))
-    if json_output:
-        print_json(render.report_json(result))
-        return
     runs = [r for r in runlog.read_runs(limit=20) if r.get("cache_dir") == str(root)][-5:]
+    if json_output:
+        print_json(render.report_json(result, runs))
+        return
     for line in render.report_lines(result, runs):
         typer.echo(line)
 

@@ -1,4 +1,4 @@
-"""`janitor why`: what keeps an archive alive.
+"""`janitor why`: what keeps an archive alive, or each archive of a package.
 
 May import everything in janitor; heavy modules are imported inside the command.
 """
@@ -6,7 +6,7 @@ May import everything in janitor; heavy modules are imported inside the command.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,22 +22,28 @@ from janitor.cli._common import (
 )
 from janitor.errors import UsageError
 
+if TYPE_CHECKING:
+    from janitor.graph import Graph
+    from janitor.inventory import Inventory
+
 
 def why(
     archive: Annotated[
         str,
         typer.Argument(
-            help="An archive id, or a path to an archive (after `--` if it starts with `-`)."
+            help="An archive id, a path to an archive, or a package name (after `--` if it "
+            "starts with `-`).",
         ),
     ],
     cache_dir: CacheDirOption = None,
     uv: UvOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """What references an archive: package entries and cached environments."""
+    """What keeps an archive alive (package entries and cached environments); for a package
+    name, the same for each of its archives."""
     from janitor import graph as graphs
     from janitor import render, scan
-    from janitor.layout.uv import Kind
+    from janitor.layout.uv import Kind, normalize
 
     uvs, releases, _ = follow(uv or ())
     root = open_cache(cache_dir, uvs)
@@ -45,34 +51,93 @@ def why(
         return
     archive_id = Path(archive.rstrip("/\\")).name
     inventory = run(lambda: scan.scan(root, releases=releases))
-    found = inventory.archives.get(archive_id)
-    if found is None:
-        raise UsageError(f"No archive {archive_id} in {root / inventory.bucket(Kind.ARCHIVE)}")
     graph = graphs.build(inventory)
-    links = graph.referrers.get(archive_id, ())
-    envs = [env.path for env in inventory.environments if archive_id in env.archives]
-    packages = graphs.packages_by_archive(inventory)[archive_id]
+    if archive_id in inventory.archives:
+        if json_output:
+            print_json(_archive_document(inventory, graph, archive_id))
+            return
+        for line in render.why_lines(*_archive_view(inventory, graph, archive_id)):
+            typer.echo(line)
+        return
+    name = normalize(archive)
+    by_archive = graphs.packages_by_archive(inventory)
+    versions = {
+        found.id: [v for n, v in by_archive[found.id] if n == name]
+        for found in inventory.archives.values()
+        if not found.venv
+    }
+    ids = sorted((i for i, held in versions.items() if held), key=lambda i: _key(versions[i]))
+    entries = [entry.path for entry in inventory.entries if entry.package == name]
+    if not (ids or entries) or "/" in archive or "\\" in archive:
+        raise UsageError(
+            f"No archive {archive_id} in {root / inventory.bucket(Kind.ARCHIVE)}, and no cached "
+            "package of that name: `janitor report` lists the packages, `janitor why PACKAGE` "
+            "their archive ids"
+        )
     if json_output:
         print_json(
             {
-                "archive": found.path,
-                "packages": [{"name": n, "version": v} for n, v in packages],
-                "environment": found.venv,
-                "referenced_by": [
-                    {
-                        "path": link.path,
-                        "package": link.package,
-                        "version": link.version,
-                        "windows_link_file": link.windows,
-                        "environment": next((e for e in envs if link.path.startswith(e)), None),
-                    }
-                    for link in links
-                ],
+                "package": name,
+                "archives": [_archive_document(inventory, graph, one) for one in ids],
             }
         )
         return
-    for line in render.why_lines(found.path, packages, links):
-        typer.echo(line)
+    if not ids:
+        typer.echo(f"{name}: no archive in the cache; its entries: {', '.join(entries)}")
+    for one in ids:
+        for line in render.why_lines(*_archive_view(inventory, graph, one)):
+            typer.echo(line)
+
+
+def _key(versions: list[str]) -> tuple[tuple[int, Any], ...]:
+    """Oldest version first (PEP 440), versions that do not parse before the rest."""
+    from packaging.version import InvalidVersion, Version
+
+    keys: list[tuple[int, Any]] = []
+    for version in versions:
+        try:
+            keys.append((1, Version(version)))
+        except InvalidVersion:
+            keys.append((0, version))
+    return tuple(sorted(keys))
+
+
+def _archive_view(inventory: Inventory, graph: Graph, archive_id: str) -> tuple[Any, ...]:
+    """The arguments of `render.why_lines` for one archive."""
+    from janitor.graph import packages_by_archive
+    from janitor.inventory import describe_packages
+
+    found = inventory.archives[archive_id]
+    packages = packages_by_archive(inventory)[archive_id]
+    if found.venv:
+        held = f"environment with {describe_packages(packages, found.roots)}"
+    else:
+        held = ", ".join(f"{n} {v}" for n, v in packages) or "no package metadata"
+    return found.path, held, graph.referrers.get(archive_id, ())
+
+
+def _archive_document(inventory: Inventory, graph: Graph, archive_id: str) -> dict[str, Any]:
+    from janitor.graph import packages_by_archive
+
+    found = inventory.archives[archive_id]
+    links = graph.referrers.get(archive_id, ())
+    envs = [env.path for env in inventory.environments if archive_id in env.archives]
+    packages = packages_by_archive(inventory)[archive_id]
+    return {
+        "archive": found.path,
+        "packages": [{"name": n, "version": v} for n, v in packages],
+        "environment": found.venv,
+        "referenced_by": [
+            {
+                "path": link.path,
+                "package": link.package,
+                "version": link.version,
+                "windows_link_file": link.windows,
+                "environment": next((e for e in envs if link.path.startswith(e)), None),
+            }
+            for link in links
+        ],
+    }
 
 
 def register(app: typer.Typer) -> None:

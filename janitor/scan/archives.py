@@ -1,4 +1,5 @@
-"""The archive bucket: what each archive holds (dist-infos, a venv's packages), and aliases.
+"""The archive bucket: what each archive holds (dist-infos, a venv's packages and which of them
+nothing else in it requires), and aliases.
 
 Blocking functions, one call per chunk of archives. May import janitor.inventory, janitor.layout
 and janitor.scan.measure.
@@ -8,12 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterable
 
 from janitor.inventory import Archive
 from janitor.layout import uv
 from janitor.scan.measure import measure
+from janitor.scan.walk import read_small
+
+# A dist-info's METADATA headers end at the first blank line; requirements come before it.
+_HEADERS_LIMIT = 64 * 1024
+_REQUIREMENT_RE = re.compile(rb"^Requires-Dist:[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
 
 
 def scan_archive_chunk(
@@ -39,8 +46,10 @@ def scan_archive_chunk(
             top = []
         venv = "pyvenv.cfg" in top
         packages: list[tuple[str, str]] = [p for p in map(uv.parse_dist_info, top) if p is not None]
+        roots: tuple[str, ...] = ()
         if venv:
-            packages.extend(_venv_packages(path, top))
+            installed, roots = _venv_packages(path, top)
+            packages.extend(installed)
         archives.append(
             Archive(
                 name,
@@ -48,6 +57,7 @@ def scan_archive_chunk(
                 tuple(sorted(set(packages))),
                 venv=venv,
                 usage=measure(path) if sizes else None,
+                roots=roots,
             )
         )
     return archives, []
@@ -62,7 +72,9 @@ def _alias_of(root: str, bucket: str, name: str) -> str | None:
     return None
 
 
-def _venv_packages(path: str, top: Iterable[str]) -> list[tuple[str, str]]:
+def _venv_packages(path: str, top: Iterable[str]) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+    """The packages of a venv, and the names of those no other package in it requires (what
+    was asked for: `hatch` in the environment of `uvx hatch`)."""
     site_dirs: list[str] = []
     for parts in uv.site_packages_parts(top):
         base = os.path.join(path, *parts)
@@ -77,10 +89,22 @@ def _venv_packages(path: str, top: Iterable[str]) -> list[tuple[str, str]]:
                 if version.startswith(("python", "pypy"))
             )
     packages: list[tuple[str, str]] = []
+    required: set[str] = set()
     for site in site_dirs:
         try:
             listing = os.listdir(site)
         except OSError:
             continue
-        packages.extend(p for p in map(uv.parse_dist_info, listing) if p is not None)
-    return packages
+        for name in listing:
+            parsed = uv.parse_dist_info(name)
+            if parsed is not None:
+                packages.append(parsed)
+                required.update(_requirements(os.path.join(site, name, "METADATA")))
+    return packages, tuple(sorted({name for name, _ in packages} - required))
+
+
+def _requirements(metadata: str) -> set[str]:
+    """The (normalised) names a METADATA file's `Requires-Dist` headers name, extras included."""
+    text = read_small(metadata, _HEADERS_LIMIT) or b""
+    headers = text.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    return {uv.normalize(match.decode()) for match in _REQUIREMENT_RE.findall(headers)}
