@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 
 from janitor.cli._common import (
-    CacheDirOption,
     JsonOption,
     UvOption,
+    cache_dir_option,
     follow,
     handles_errors,
     open_cache,
@@ -26,15 +26,18 @@ from janitor.errors import UsageError
 def why(
     archive: Annotated[
         str,
-        typer.Argument(
-            help="An archive id, or a path to an archive (after `--` if it starts with `-`)."
-        ),
+        # Described in the docstring: click would list it with a Python type name.
+        typer.Argument(metavar="ARCHIVE_ID_OR_PATH", hidden=True),
     ],
-    cache_dir: CacheDirOption = None,
+    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to look in")] = None,
     uv: UvOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """What references an archive: package entries and cached environments."""
+    """What references an archive: package entries and cached environments.
+
+    ARCHIVE_ID_OR_PATH is an archive's id, or a path to the archive (after `--` if it starts
+    with `-`).
+    """
     from janitor import graph as graphs
     from janitor import render, scan
     from janitor.layout.uv import Kind
