@@ -582,7 +582,7 @@ CACHE_DIR_HELP = {
     "report": "The uv cache to report on",
     "why": "The uv cache to look in",
     "doctor": "The uv cache to examine",
-    "dir": "A cache directory to print instead of uv's",
+    "dir": "The cache whose directory to print",
 }
 SWEEP_HELP = [
     "-n, --dry-run Print the plan on stdout, one line per item; remove nothing.",

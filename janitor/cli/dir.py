@@ -15,7 +15,7 @@ from janitor.cli._common import UvOption, cache_dir_option, handles_errors
 
 def dir_command(
     cache_dir: Annotated[
-        Path | None, cache_dir_option("A cache directory to print instead of uv's")
+        Path | None, cache_dir_option("The cache whose directory to print")
     ] = None,
     uv: UvOption = None,
 ) -> None:

@@ -24,9 +24,11 @@ class _NoDefaults:
     workers = processes = wait = keep = uv = warning = None
 
 
-# A valid project name (PEP 508, as packaging's `canonicalize_name(validate=True)` checks it,
-# which costs the quick path its import): a test keeps the two equal.
+# A valid project name (PEP 508, as packaging's `canonicalize_name(validate=True)` checks it) and
+# PEP 503 normalisation (janitor.layout.uv.normalize), spelled out here because importing their
+# owners costs the quick path its start-up time; a test keeps the copies equal.
 _NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+_SEPARATORS_RE = re.compile(r"[-_.]+")
 
 
 def normalised(names: Any, option: str | None = None) -> tuple[str, ...]:
@@ -37,8 +39,6 @@ def normalised(names: Any, option: str | None = None) -> tuple[str, ...]:
     """
     if not names:
         return ()
-    from janitor.layout import uv
-
     if option is not None:
         for name in names:
             if not _NAME_RE.fullmatch(name):
@@ -46,7 +46,7 @@ def normalised(names: Any, option: str | None = None) -> tuple[str, ...]:
                     f"invalid package name {name!r} for {option}: expected letters, digits, "
                     "'.', '_' or '-', starting and ending with a letter or digit"
                 )
-    return tuple(dict.fromkeys(uv.normalize(name) for name in names))
+    return tuple(dict.fromkeys(_SEPARATORS_RE.sub("-", name).lower() for name in names))
 
 
 def default_config() -> str:
