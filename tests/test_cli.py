@@ -420,7 +420,11 @@ def test_a_package_sweep_of_an_empty_cache_says_the_package_is_not_there(tmp_pat
     cache.mkdir()
     (cache / ".lock").touch()  # what `uv cache clean` leaves
     for outcome in both_ways("sweep", "-p", "hatch", "-p", "Black", "--cache-dir", str(cache)):
-        assert outcome == (0, "", "No cache entries for hatch\nNo cache entries for black\n")
+        assert outcome == (
+            0,
+            "",
+            "No cache entries for hatch\nNo cache entries for black\nNo unused entries found\n",
+        )
 
 
 @pytest.mark.parametrize(("text", "unit", "count"), [("1m", "m", "1"), ("30M", "M", "30")])

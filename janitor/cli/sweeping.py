@@ -185,8 +185,7 @@ def run_sweep(
         if not quiet:
             for name in chosen.packages:
                 err(f"No cache entries for {name}")
-            if not chosen.packages:
-                err("No unused entries found")
+            err("No unused entries found")
         if not dry_run:
             _log_empty(opened, chosen, quiet)
         return 0
