@@ -146,7 +146,7 @@ def _seconds(value: object, base: Path) -> datetime.timedelta:
         return _duration(value, base)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise _Invalid(
-            f'expected seconds or a duration string such as "5m", got {_type_name(value)}'
+            f'expected seconds or a duration string such as "5min", got {_type_name(value)}'
         )
     if not math.isfinite(value) or value < 0:
         raise _Invalid(f"expected a non-negative number of seconds, got {value}")

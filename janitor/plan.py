@@ -91,6 +91,7 @@ class Plan:
     notes: tuple[str, ...] = ()  # what was kept and why (said with -v)
     selectors: tuple[str, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()  # what the user should know or act on (said unless -q)
+    missing: tuple[str, ...] = ()  # requested packages of which the cache holds nothing
 
     @property
     def total(self) -> Usage:
@@ -260,7 +261,8 @@ def _objects(inventory: Inventory) -> list[Item]:
 
 def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
     """Remove packages in one step: their entries, environments holding them, their archives."""
-    wanted = {uv.normalize(name) for name in names}
+    requested = tuple(dict.fromkeys(uv.normalize(name) for name in names))
+    wanted = set(requested)
     items = _leftovers(inventory)
     items.extend(
         Item(entry.path, ItemKind.ENTRY, Reason.PACKAGE, entry.package)
@@ -296,7 +298,10 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
     )
     items.extend(_objects(inventory))
     selectors = [f"package {name}" for name in sorted(wanted)]
-    return finish(items, _notes(inventory, graph), selectors, inventory.layout.warnings)
+    found = {entry.package for entry in inventory.entries if entry.package in wanted}
+    found.update(name for pairs in by_archive.values() for name, _ in pairs if name in wanted)
+    the_plan = finish(items, _notes(inventory, graph), selectors, inventory.layout.warnings)
+    return replace(the_plan, missing=tuple(name for name in requested if name not in found))
 
 
 def _archive_id(path: str) -> str:

@@ -34,12 +34,25 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
-def usage_text(usage: Usage, disk: str = "freed on disk") -> str:
-    """`1,234 files (12.3MiB, 10.1MiB freed on disk)`."""
-    return (
-        f"{plural(usage.files, 'file')} ({format_size(usage.bytes)}, "
-        f"{format_size(usage.disk)} {disk})"
-    )
+def usage_text(usage: Usage, *, planned: bool = False) -> str:
+    """`1,234 files (12.3MiB of files, 10.1MiB freed on disk)`; planned: `... would free 10.1MiB
+    on disk`."""
+    disk = format_size(usage.disk)
+    freed = f"would free {disk} on disk" if planned else f"{disk} freed on disk"
+    return f"{plural(usage.files, 'file')} ({format_size(usage.bytes)} of files, {freed})"
+
+
+# Said once, under a summary whose disk figure is below the files' size, so that the two figures
+# do not read as a mistake.
+HARD_LINKS_NOTE = (
+    "note: less is freed on disk than the files' size: a file still hard-linked elsewhere "
+    "(uv hard-links installed files into virtual environments) frees nothing until its last "
+    "link goes"
+)
+
+
+def _explained(usage: Usage) -> list[str]:
+    return [HARD_LINKS_NOTE] if usage.disk < usage.bytes else []
 
 
 def _counts(items: Iterable[Item]) -> str:
@@ -59,24 +72,26 @@ def item_line(item: Item, usage: Usage | None = None) -> str:
     return f"{item.kind.value} {what}{where}: {item.reason.value}{size}"
 
 
-def plan_summary(plan: Plan) -> str:
+def plan_counts(plan: Plan) -> str:
     """What a measured plan removes, in one line: `2 buckets, 4 archives: 55 files (...)`."""
     if not plan.items:
         return "nothing"
-    return f"{_counts(plan.items)}: {usage_text(plan.total, 'on disk')}"
+    return f"{_counts(plan.items)}: {usage_text(plan.total, planned=True)}"
 
 
-def plan_lines(plan: Plan, verbose: bool) -> list[str]:
-    """A dry run: the plan, in words."""
+def plan_lines(plan: Plan) -> list[str]:
+    """A dry run's plan: one line per item, in the order they would go (the data: stdout)."""
+    return [f"Would remove {item_line(item, item.usage)}" for item in plan.items]
+
+
+def plan_summary(plan: Plan, verbose: bool) -> list[str]:
+    """A dry run's warnings, notes (verbose) and totals (what is said: stderr)."""
+    lines = [*_warnings(plan.warnings), *(_notes(plan.notes) if verbose else [])]
     if not plan.items:
-        notes = _notes(plan.notes) if verbose else []
-        return [*_warnings(plan.warnings), *notes, "No unused entries found"]
-    lines: list[str] = [*_warnings(plan.warnings)]
-    if verbose:
-        lines.extend(f"Would remove {item_line(item, item.usage)}" for item in plan.items)
-        lines.extend(_notes(plan.notes))
-    lines.append(f"Would remove {_counts(plan.items)}: {usage_text(plan.total, 'on disk')}")
-    return lines
+        return [*lines, "No unused entries found"]
+    total = plan.total
+    lines.append(f"Would remove {_counts(plan.items)}: {usage_text(total, planned=True)}")
+    return [*lines, *_explained(total)]
 
 
 def removal_lines(
@@ -93,6 +108,7 @@ def removal_lines(
         lines.append("No unused entries found")
     elif done:
         lines.append(f"Removed {_counts(done)}: {usage_text(removal.total)}")
+        lines.extend(_explained(removal.total))
     else:
         lines.append(f"Removed nothing: {usage_text(removal.total)}")
     return lines

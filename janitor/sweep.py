@@ -114,7 +114,9 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
             size, _, _ = await scan.disk_usage(root, links=links)
             free = await anyio.to_thread.run_sync(request.free_space, root)
             space = Space(size, free, census, links)
-        the_plan = apply_policy(inventory, the_plan, policy, space)
+        the_plan = replace(
+            apply_policy(inventory, the_plan, policy, space), missing=the_plan.missing
+        )
     if sizes:
         the_plan = await _measured(root, inventory, the_plan, census)
     return the_plan

@@ -1,6 +1,7 @@
 """Durations and byte sizes as people type them and as janitor prints them.
 
-Parsing: `parse_duration` ("30d", "1w2d") and `parse_size` ("10GiB", "500MB", "1.5G", "4096").
+Parsing: `parse_duration` ("30d", "1w2d", "90min") and `parse_size` ("10GiB", "500MB", "1.5G",
+"4096"). A duration's `m` is refused: a user who types `1m` may mean a minute or a month.
 Formatting follows uv: `format_size` is uv's `human_readable_bytes` ("1.2MiB", "512B") and
 `format_elapsed` is uv's Cargo-style `elapsed` ("1.25s", "2m 05s"). Pure functions only; imports
 nothing from janitor.
@@ -12,9 +13,14 @@ import datetime
 import re
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
-_DURATION_UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
 _DURATION_RE = re.compile(r"(?P<count>[0-9]{1,15})(?P<unit>[a-zA-Z]+)")
-DURATION_FORMS = "a whole number followed by w, d, h, m or s, largest unit first: 30d, 12h, 1w2d"
+DURATION_FORMS = (
+    "a whole number followed by w (weeks), d (days), h (hours), min (minutes) or s (seconds), "
+    "largest unit first: 30d, 12h, 1w2d, 90min"
+)
+# Minutes to some, months to others: refused with a hint rather than guessed.
+_AMBIGUOUS_UNITS = ("m", "M")
 
 # Binary units are powers of 1024, decimal units powers of 1000. A bare letter (K, M, G, T, P) is
 # binary, as in `du -h`, `sort -S` and systemd, since that is what cache sizes on disk mean.
@@ -36,7 +42,7 @@ _DISPLAY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def parse_duration(text: str) -> datetime.timedelta:
-    """A duration such as `30d`, `12h`, `90m` or `1w2d`; raises ValueError naming the text."""
+    """A duration such as `30d`, `12h`, `90min` or `1w2d`; raises ValueError naming the text."""
     stripped = text.strip()
     seconds = 0
     last_rank = -1
@@ -44,7 +50,14 @@ def parse_duration(text: str) -> datetime.timedelta:
     ranks = list(_DURATION_UNITS)
     for match in _DURATION_RE.finditer(stripped):
         unit = match["unit"]
-        if match.start() != position or unit not in _DURATION_UNITS:
+        if match.start() != position:
+            break
+        if unit in _AMBIGUOUS_UNITS:
+            raise ValueError(
+                f"invalid duration {text!r}: {unit!r} could mean minutes or months; "
+                f"write {match['count']}min for minutes, or days for a month (30d)"
+            )
+        if unit not in _DURATION_UNITS:
             break
         rank = ranks.index(unit)
         if rank <= last_rank:
@@ -61,14 +74,14 @@ def parse_duration(text: str) -> datetime.timedelta:
 
 
 def format_duration(duration: datetime.timedelta) -> str:
-    """The compact form `parse_duration` reads back, in whole seconds: `30d`, `2w`, `1h30m`."""
+    """The compact form `parse_duration` reads back, in whole seconds: `30d`, `2w`, `1h30min`."""
     seconds = int(duration.total_seconds())
     if seconds < 0:
         return "-" + format_duration(-duration)
     days, seconds = divmod(seconds, 86400)
     # Weeks only when they are exact: `30d` stays `30d` rather than becoming `4w2d`.
     parts = [f"{days // 7}w" if days % 7 == 0 else f"{days}d"] if days else []
-    for unit in "hms":
+    for unit in ("h", "min", "s"):
         count, seconds = divmod(seconds, _DURATION_UNITS[unit])
         if count:
             parts.append(f"{count}{unit}")

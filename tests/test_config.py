@@ -63,7 +63,7 @@ def test_default_location_follows_platformdirs(
     assert path.parent.name == "janitor"
     assert load_config() == SweepDefaults()
     path.parent.mkdir(parents=True)
-    path.write_text('[sweep]\nci = true\nmax-size = 1000\nwait = "5m"\n')
+    path.write_text('[sweep]\nci = true\nmax-size = 1000\nwait = "5min"\n')
     assert load_config() == SweepDefaults(
         ci=True, max_size=1000, wait=datetime.timedelta(minutes=5)
     )

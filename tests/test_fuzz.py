@@ -32,7 +32,7 @@ from janitor import graph as graphs
 from janitor import plan as plans
 from janitor import scan
 from janitor.cli import app
-from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED
+from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.inventory import (
     Archive,
     Entry,
@@ -575,6 +575,17 @@ def sweep(root: Path, *args: str) -> tuple[Result, dict[str, Any] | None]:
     return result, document
 
 
+def is_package_name(name: str) -> bool:
+    """Whether `--package NAME` takes it: others are refused before the cache is read."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    try:
+        canonicalize_name(name, validate=True)
+    except InvalidName:
+        return False
+    return True
+
+
 def check_exit(result: Result, document: dict[str, Any] | None) -> None:
     """0, or 1 with the errors listed."""
     assert result.exit_code in (0, EXIT_PARTIAL), result.output
@@ -612,6 +623,14 @@ def test_a_sweep_keeps_what_live_links_reach_and_nothing_outside_changes(
         outside = snapshot(tree.outside)
         locked = locked_dirs(tree, spec)
         args = ("--package", selector) if selector is not None else ()
+        if selector is not None and not is_package_name(selector):
+            before = snapshot(tree.root)
+            refused, _ = sweep(tree.root, *args)
+            assert refused.exit_code == EXIT_USAGE, refused.output
+            assert refused.stderr.startswith("error: invalid package name "), refused.stderr
+            assert len(refused.stderr.splitlines()) == 1, refused.stderr
+            assert snapshot(tree.root) == before
+            return
 
         with unreadable(locked, tree.root):
             first, first_doc = sweep(tree.root, *args)
@@ -876,7 +895,9 @@ def test_what_is_not_a_cache_is_refused_in_one_line(
 
         result = runner.invoke(app, ["sweep", "--cache-dir", str(target), "--json", *args])
 
-        assert result.exit_code == EXIT_REFUSED, result.output
+        # A name that is not a package name is refused first, before the cache is looked at.
+        refused = selector is None or is_package_name(selector)
+        assert result.exit_code == (EXIT_REFUSED if refused else EXIT_USAGE), result.output
         assert isinstance(result.exception, SystemExit)
         assert result.stdout == ""
         [line] = result.stderr.splitlines()

@@ -37,6 +37,7 @@ from janitor.schedule import (
     ScheduleError,
     WriteFile,
     apply,
+    check,
     choose_backend,
     cron_line,
     crontab_with,
@@ -599,6 +600,51 @@ def test_systemd_install_show_remove(tmp_path: Path, fakes: Fakes) -> None:
         assert not (units / TIMER_NAME).exists()
     assert read_installed(host) is None
     assert not (fakes.state / "timer-enabled").exists()
+
+
+def test_check_names_what_each_backend_lacks_and_changes_nothing(
+    tmp_path: Path, fakes: Fakes
+) -> None:
+    hosts = {
+        "systemctl": make_host(tmp_path),
+        "launchctl": make_host(tmp_path, platform="darwin", uid=501),
+        "schtasks": make_host(tmp_path, platform="win32"),
+    }
+    job = Job(Every.DAILY, sweep_command((WINDOWS_PYTHON, "-m", "janitor")))
+    for program, host in hosts.items():
+        planned = plan_install(job if host.platform == "win32" else JOB, host)
+        check(planned, host)
+        check(plan_remove(host), host)
+        fakes.remove(program)
+        with pytest.raises(ScheduleError) as caught:
+            check(planned, host)
+        assert str(caught.value) == f"{program} not found; it is needed to manage the schedule"
+        # Unloading may fail (nothing may be loaded), so only systemd's removal needs its program.
+        if program == "systemctl":
+            with pytest.raises(ScheduleError, match=r"^systemctl not found"):
+                check(plan_remove(host), host)
+        else:
+            check(plan_remove(host), host)
+    no_manager = make_host(tmp_path, systemd=False)
+    with pytest.raises(ScheduleError) as caught:
+        check(plan_install(JOB, no_manager, Backend.SYSTEMD), no_manager)
+    assert str(caught.value) == "no systemd user manager answers here (systemctl --user)"
+    assert fakes.calls() == []
+    assert not tmp_path.joinpath("home").exists()
+
+
+def test_check_reads_the_crontab_as_an_edit_would(tmp_path: Path, fakes: Fakes) -> None:
+    host = make_host(tmp_path, systemd=False)
+    check(plan_install(JOB, host), host)
+    assert fakes.calls() == ["crontab -l"]
+    assert not (fakes.state / "crontab").exists()
+    fakes.remove("crontab")
+    with pytest.raises(ScheduleError) as caught:
+        check(plan_remove(host), host)
+    assert str(caught.value) == (
+        "crontab not found (and no systemd user manager to use instead); it is needed to manage "
+        "the schedule"
+    )
 
 
 def test_systemd_failure_is_one_line(tmp_path: Path, fakes: Fakes) -> None:

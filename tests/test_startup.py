@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from janitor.layout.uv import LOCK_FILE
 
@@ -57,7 +59,9 @@ def test_dir_imports_nothing_heavy(tmp_path: Path) -> None:
     assert imported("dir") == (0, [])  # asks the uv found for `uv cache dir`
 
 
-@pytest.mark.parametrize("flags", [["-q"], [], ["--dry-run"], ["-v", "--force"]])
+@pytest.mark.parametrize(
+    "flags", [["-q"], [], ["--dry-run"], ["-v", "--force"], ["-n", "-p", "Hatch", "--keep", "x"]]
+)
 def test_a_sweep_of_an_empty_cache_imports_nothing_heavy(tmp_path: Path, flags: list[str]) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -152,3 +156,26 @@ def test_the_quick_paths_copies_of_the_vocabulary_agree_with_it() -> None:
 
     fields = {field.name for field in dataclasses.fields(config.SweepDefaults)}
     assert fields == {name for name in vars(sweeping._NoDefaults) if not name.startswith("_")}
+
+
+@given(st.text(alphabet=st.sampled_from("aZ09._- /é+"), max_size=8))
+def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name: str) -> None:
+    """janitor.cli.sweeping checks `--package`/`--keep` names without importing packaging (the
+    config file's names go through it) and normalises them without janitor.layout.uv."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    from janitor.cli import sweeping
+    from janitor.errors import UsageError
+    from janitor.layout import uv
+
+    try:
+        expected: tuple[str, ...] | None = (canonicalize_name(name, validate=True),)
+    except InvalidName:
+        expected = None
+    try:
+        got: tuple[str, ...] | None = sweeping.normalised([name], "--package")
+    except UsageError:
+        got = None
+    assert got == expected
+    if got is not None:
+        assert got == (uv.normalize(name),)

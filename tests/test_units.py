@@ -25,11 +25,11 @@ DAY = datetime.timedelta(days=1)
         ("30d", 30 * DAY),
         ("12h", datetime.timedelta(hours=12)),
         ("2w", 14 * DAY),
-        ("90m", datetime.timedelta(minutes=90)),
+        ("90min", datetime.timedelta(minutes=90)),
         ("45s", datetime.timedelta(seconds=45)),
         ("1w2d", 9 * DAY),
         ("1d12h", datetime.timedelta(days=1, hours=12)),
-        ("1w2d3h4m5s", datetime.timedelta(weeks=1, days=2, hours=3, minutes=4, seconds=5)),
+        ("1w2d3h4min5s", datetime.timedelta(weeks=1, days=2, hours=3, minutes=4, seconds=5)),
         ("0s", datetime.timedelta(0)),
         (" 7d\n", 7 * DAY),
     ],
@@ -51,6 +51,20 @@ def test_parse_duration_refuses(text: str) -> None:
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("text", "count"), [("1m", "1"), ("30M", "30"), ("1d12m", "12"), ("2h5m3s", "5")]
+)
+def test_an_m_for_minutes_or_months_is_refused_with_a_hint(text: str, count: str) -> None:
+    """`1m` was a minute; a user who meant a month would have had the whole cache planned away."""
+    with pytest.raises(ValueError) as caught:
+        parse_duration(text)
+    letter = "M" if "M" in text else "m"
+    assert str(caught.value) == (
+        f"invalid duration {text!r}: {letter!r} could mean minutes or months; "
+        f"write {count}min for minutes, or days for a month (30d)"
+    )
+
+
 def test_parse_duration_too_large() -> None:
     with pytest.raises(ValueError, match="too large"):
         parse_duration("999999999999w")
@@ -62,7 +76,7 @@ def test_parse_duration_too_large() -> None:
         (30 * DAY, "30d"),
         (14 * DAY, "2w"),
         (9 * DAY, "9d"),
-        (datetime.timedelta(minutes=90), "1h30m"),
+        (datetime.timedelta(minutes=90), "1h30min"),
         (datetime.timedelta(days=1, seconds=5), "1d5s"),
         (datetime.timedelta(0), "0s"),
         (datetime.timedelta(seconds=1.9), "1s"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import Annotated, Any, ParamSpec
 
 import typer
 
@@ -17,9 +17,9 @@ from janitor.cli.output import err, follow, open_cache, print_json, run
 from janitor.errors import EXIT_INTERRUPTED, JanitorError
 
 __all__ = [
-    "CacheDirOption",
     "JsonOption",
     "UvOption",
+    "cache_dir_option",
     "err",
     "follow",
     "handles_errors",
@@ -30,18 +30,22 @@ __all__ = [
 
 _P = ParamSpec("_P")
 
-CacheDirOption = Annotated[
-    Path | None,
-    typer.Option(
+
+def cache_dir_option(help: str) -> Any:
+    """`--cache-dir` for `Annotated[Path | None, ...]`, saying what the command does with it."""
+    return typer.Option(
         "--cache-dir",
-        help="The uv cache to clean (default: the one uv uses, as `uv cache dir` says).",
+        metavar="PATH",
+        help=f"{help} (default: the one uv uses, as `uv cache dir` says).",
         show_default=False,
-    ),
-]
+    )
+
+
 UvOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--uv",
+        metavar="PATH",
         help="A uv binary whose cache layout to follow (repeatable; default: every uv found).",
         show_default=False,
     ),

@@ -21,9 +21,24 @@ app = typer.Typer(
     name="janitor",
     help="Keep uv's cache clean: remove packages in one step, prune what nothing uses.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion and --show-completion; janitor.entry hands them to this app.
+    add_completion=True,
+    # Help as click lays it out: paragraphs wrapped to the terminal, no markup to escape (rich
+    # markup would swallow a `[default: ...]` in a help text), no Python type names.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+# The command list's one line each, short enough for an 80-column terminal (click would cut a
+# longer first sentence with "...").
+SHORT_HELP = {
+    "sweep": "Prune what nothing uses, or remove whole packages (--package).",
+    "report": "The cache at a glance: size, what a sweep frees, packages.",
+    "why": "What keeps an archive alive: entries and environments.",
+    "dir": "The cache directory janitor would use (as `uv cache dir`).",
+    "doctor": "What janitor finds here, and what needs attention.",
+    "schedule": "Run `janitor sweep` on a timer: install, show, remove.",
+}
 
 
 def _version(value: bool) -> None:
@@ -44,6 +59,10 @@ def _main(
 
 for _module in (sweep, report, why, dir_command, doctor, schedule):
     _module.register(app)
+for _command in app.registered_commands:
+    _command.short_help = SHORT_HELP.get(_command.name or "", _command.short_help)
+for _group in app.registered_groups:
+    _group.short_help = SHORT_HELP.get(_group.name or "", _group.short_help)
 
 
 def main() -> None:

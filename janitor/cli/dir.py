@@ -5,12 +5,20 @@ Also answered by janitor.entry without importing this module; both print the sam
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from janitor.cli._common import CacheDirOption, UvOption, handles_errors
+from janitor.cli._common import UvOption, cache_dir_option, handles_errors
 
 
-def dir_command(cache_dir: CacheDirOption = None, uv: UvOption = None) -> None:
+def dir_command(
+    cache_dir: Annotated[
+        Path | None, cache_dir_option("The cache whose directory to print")
+    ] = None,
+    uv: UvOption = None,
+) -> None:
     """The cache directory janitor would use: the one `uv cache dir` names."""
     from janitor import finduv, locate
 

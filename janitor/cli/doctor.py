@@ -5,21 +5,24 @@ May import everything in janitor; heavy modules are imported inside the command.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from janitor.cli._common import (
-    CacheDirOption,
     JsonOption,
     UvOption,
+    cache_dir_option,
     handles_errors,
     print_json,
 )
 
 
 def doctor(
-    cache_dir: CacheDirOption = None, uv: UvOption = None, json_output: JsonOption = False
+    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to examine")] = None,
+    uv: UvOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """The uvs found, the cache and how it was found, each uv's buckets, access times, the lock
     and leftovers; exit 1 when something needs attention."""
@@ -63,9 +66,9 @@ def _lines(found: Any) -> list[str]:
 
 
 def _prune_text(its_prune: Any) -> str:
-    from janitor.render import plan_summary
+    from janitor.render import plan_counts
 
-    return "not measured: no cache to scan" if its_prune is None else plan_summary(its_prune)
+    return "not measured: no cache to scan" if its_prune is None else plan_counts(its_prune)
 
 
 def _prune_document(view: Any) -> dict[str, Any] | None:

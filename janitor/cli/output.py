@@ -8,9 +8,10 @@ swap them see everything. May import everything in janitor, lazily.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,7 +31,24 @@ def err(line: str) -> None:
 
 def out(line: str) -> None:
     """A line on stdout."""
-    sys.stdout.write(line + "\n")
+    out_lines([line])
+
+
+def out_lines(lines: Iterable[str]) -> None:
+    """Lines on stdout; a reader that stops reading (`janitor sweep -n | head`) ends the output,
+    not the run."""
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # What is still buffered goes nowhere, so that flushing it at exit cannot fail again.
+        import contextlib
+
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 def print_json(document: Any) -> None:

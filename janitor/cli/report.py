@@ -5,12 +5,15 @@ May import everything in janitor; heavy modules are imported inside the command.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from janitor.cli._common import (
-    CacheDirOption,
     JsonOption,
     UvOption,
+    cache_dir_option,
     follow,
     handles_errors,
     open_cache,
@@ -20,7 +23,9 @@ from janitor.cli._common import (
 
 
 def report(
-    cache_dir: CacheDirOption = None, uv: UvOption = None, json_output: JsonOption = False
+    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to report on")] = None,
+    uv: UvOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """The cache at a glance: its size, what a sweep would free, packages and environments."""
     from janitor import render, runlog

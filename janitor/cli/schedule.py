@@ -27,6 +27,7 @@ class Every(str, enum.Enum):
 schedule_app = typer.Typer(
     help="Run `janitor sweep` on a timer (systemd, cron, launchd or Task Scheduler).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -35,18 +36,26 @@ def install(
         Every.DAILY
     ),
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Print what would be written and run.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            "-n",
+            help="Print what would be written and run, and check that it can be; change nothing.",
+        ),
     ] = False,
     sweep_args: Annotated[
         list[str] | None,
-        typer.Argument(help="Sweep options after --, e.g. -- --older-than 30d --max-size 10GiB"),
+        # Described in the docstring: click would list it with a Python type name.
+        typer.Argument(metavar="-- SWEEP_OPTION", hidden=True, show_default=False),
     ] = None,
 ) -> None:
     """Install (or replace) the scheduled sweep; idempotent.
 
-    The sweep options are checked now, as `janitor sweep` would parse them. A timer sees neither
-    the shell's UV_CACHE_DIR nor its PATH, so the cache found now and the uvs found now are
-    written into the command unless the options name them.
+    Options of `janitor sweep` go after --, as in `janitor schedule install --every weekly --
+    --older-than 30d --max-size 10GiB`. They are checked now, as `janitor sweep` parses them, and
+    so is what the scheduler needs (a user systemd, a crontab command, launchctl or schtasks). A
+    timer sees neither the shell's UV_CACHE_DIR nor its PATH, so the cache and the uvs found now
+    are written into the command unless the options name them.
     """
     from janitor import finduv, locate
     from janitor import schedule as schedules
@@ -63,21 +72,27 @@ def install(
     job = schedules.Job(
         schedules.Every(every.value), schedules.sweep_command(schedules.janitor_command(), args)
     )
-    steps = schedules.plan_install(job, schedules.detect_host())
-    _apply(steps, dry_run)
+    host = schedules.detect_host()
+    _apply(schedules.plan_install(job, host), host, dry_run, "install")
     if not uvs:
         err("note: no uv found: the scheduled sweep keeps the newest bucket of every kind")
 
 
 def remove(
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Print what would be removed and run.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            "-n",
+            help="Print what would be removed and run, and check that it can be; change nothing.",
+        ),
     ] = False,
 ) -> None:
     """Remove the scheduled sweep; nothing installed is fine."""
     from janitor import schedule as schedules
 
-    _apply(schedules.plan_remove(schedules.detect_host()), dry_run)
+    host = schedules.detect_host()
+    _apply(schedules.plan_remove(host), host, dry_run, "removal")
 
 
 def show() -> None:
@@ -97,13 +112,19 @@ def show() -> None:
         typer.echo(f"active: {'yes' if installed.active else 'no'}")
 
 
-def _apply(steps: schedules.Plan, dry_run: bool) -> None:
+def _apply(steps: schedules.Plan, host: schedules.Host, dry_run: bool, action: str) -> None:
+    """Carry out `steps`, or print them; either way, first check the machine can carry them out."""
     from janitor import schedule as schedules
 
     if dry_run:
         for line in steps.describe():
             typer.echo(line)
+        try:
+            schedules.check(steps, host)
+        except schedules.ScheduleError as error:
+            raise schedules.ScheduleError(f"the {action} would fail: {error}") from None
     else:
+        schedules.check(steps, host)
         schedules.apply(steps)
         err(f"Done ({steps.backend.value})")
     for note in steps.notes:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from janitor.cli._common import CacheDirOption, JsonOption, UvOption, err, handles_errors
+from janitor.cli._common import JsonOption, UvOption, cache_dir_option, err, handles_errors
 from janitor.cli.sweeping import Options, options, run_sweep
 from janitor.errors import UsageError
 
@@ -20,7 +20,8 @@ PackageOption = Annotated[
     typer.Option(
         "--package",
         "-p",
-        help="Remove this package from the cache in one step (repeatable).",
+        metavar="NAME",
+        help="Remove this package from the cache in one step (repeatable, any spelling).",
         show_default=False,
     ),
 ]
@@ -28,10 +29,13 @@ PackageOption = Annotated[
 
 def sweep(
     package: PackageOption = None,
-    cache_dir: CacheDirOption = None,
+    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to clean")] = None,
     uv: UvOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Show what would be removed; remove nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", "-n", help="Print the plan on stdout, one line per item; remove nothing."
+        ),
     ] = False,
     ci: Annotated[
         bool, typer.Option("--ci", help="Also drop unzipped wheels, as `uv cache prune --ci`.")
@@ -40,7 +44,12 @@ def sweep(
         str | None,
         typer.Option(
             "--older-than",
-            help="Remove package versions not used for this long (30d, 12h, 2w).",
+            metavar="DURATION",
+            help=(
+                "Remove package versions not used for this long: a whole number and a unit, "
+                "w (weeks), d (days), h (hours), min (minutes) or s (seconds), largest first: "
+                "30d, 12h, 1w2d, 90min."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -48,6 +57,7 @@ def sweep(
         int | None,
         typer.Option(
             "--keep-versions",
+            metavar="N",
             min=0,
             help="Keep the N newest versions of each package per index.",
             show_default=False,
@@ -57,7 +67,11 @@ def sweep(
         str | None,
         typer.Option(
             "--max-size",
-            help="Evict least recently used versions until the cache is at most this (10GiB).",
+            metavar="SIZE",
+            help=(
+                "Evict least recently used versions until the cache takes at most SIZE: "
+                "10GiB, 500MB, 1.5G or bytes (KiB, MiB, GiB and K, M, G: 1024; kB, MB, GB: 1000)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -65,7 +79,8 @@ def sweep(
         str | None,
         typer.Option(
             "--min-free",
-            help="Evict least recently used versions until the cache's disk has this free (5GiB).",
+            metavar="SIZE",
+            help="Evict least recently used versions until the cache's disk has SIZE free (5GiB).",
             show_default=False,
         ),
     ] = None,
@@ -73,6 +88,7 @@ def sweep(
         list[str] | None,
         typer.Option(
             "--keep",
+            metavar="NAME",
             help="A package no policy evicts (repeatable).",
             show_default=False,
         ),
@@ -80,7 +96,10 @@ def sweep(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="Policy defaults (default: janitor's config.toml).", show_default=False
+            "--config",
+            metavar="PATH",
+            help="The policies' defaults (default: janitor's config.toml, if there is one).",
+            show_default=False,
         ),
     ] = None,
     json_output: JsonOption = False,
@@ -88,7 +107,8 @@ def sweep(
         float | None,
         typer.Option(
             "--wait",
-            help="Seconds to wait for running uv processes [default: 300].",
+            metavar="SECONDS",
+            help="How long to wait for running uv processes to finish (default: 300).",
             min=0,
             show_default=False,
         ),
@@ -100,7 +120,8 @@ def sweep(
         int | None,
         typer.Option(
             "--workers",
-            help="Deletions in flight at once [default: tuned while running, up to 64].",
+            metavar="N",
+            help="Deletions in flight at once (default: tuned while running, up to 64).",
             min=1,
             max=512,
             show_default=False,
@@ -110,14 +131,15 @@ def sweep(
         int | None,
         typer.Option(
             "--processes",
-            help="Worker processes for deletion [default: one per core, where they pay; 0: none].",
+            metavar="N",
+            help="Worker processes that delete (default: one per core where they pay; 0: none).",
             min=0,
             max=64,
             show_default=False,
         ),
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="One line per removed item.")
+        bool, typer.Option("--verbose", "-v", help="One line per removed item, and notes.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -150,6 +172,19 @@ def parse_args(app: typer.Typer, args: Sequence[str]) -> Options:
     try:
         context = command.make_context("sweep", list(args))
     except Exception as error:  # click's UsageError family, with its own message
+        unknown = getattr(error, "option_name", None)
+        # By name: typer may bring click's exceptions as its own copy, or click's.
+        if type(error).__name__ == "NoSuchOption" and unknown:
+            # click's "Possible options" would guess among the sweep's options (`--bogus`:
+            # `--verbose`), which reads as if schedule had them; name them all instead.
+            names = ", ".join(
+                "/".join(param.opts)
+                for param in command.params
+                if param.opts and not getattr(param, "hidden", False)
+            )
+            raise UsageError(
+                f"sweep options: No such option: {unknown} (janitor sweep's options: {names})"
+            ) from None
         formatted = getattr(error, "format_message", None)
         message = formatted() if callable(formatted) else str(error)
         raise UsageError(f"sweep options: {message}") from None

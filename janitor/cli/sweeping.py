@@ -6,13 +6,14 @@ and its outcome printed. `janitor sweep` (janitor.cli.sweep) and the console scr
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from janitor.cli.output import Progress, err, open_cache, print_json, releases_of, run
+from janitor.cli.output import Progress, err, open_cache, out_lines, print_json, releases_of, run
 from janitor.errors import CacheBusy, UsageError
 
 
@@ -23,13 +24,29 @@ class _NoDefaults:
     workers = processes = wait = keep = uv = warning = None
 
 
-def normalised(names: Any) -> tuple[str, ...]:
-    """Package names, PEP 503-normalised, first spelling first, without repeats."""
+# A valid project name (PEP 508, as packaging's `canonicalize_name(validate=True)` checks it) and
+# PEP 503 normalisation (janitor.layout.uv.normalize), spelled out here because importing their
+# owners costs the quick path its start-up time; a test keeps the copies equal.
+_NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+_SEPARATORS_RE = re.compile(r"[-_.]+")
+
+
+def normalised(names: Any, option: str | None = None) -> tuple[str, ...]:
+    """Package names, PEP 503-normalised, first spelling first, without repeats.
+
+    With `option`, names typed on the command line: one that is not a valid package name is a
+    UsageError naming the option.
+    """
     if not names:
         return ()
-    from janitor.layout import uv
-
-    return tuple(dict.fromkeys(uv.normalize(name) for name in names))
+    if option is not None:
+        for name in names:
+            if not _NAME_RE.fullmatch(name):
+                raise UsageError(
+                    f"invalid package name {name!r} for {option}: expected letters, digits, "
+                    "'.', '_' or '-', starting and ending with a letter or digit"
+                )
+    return tuple(dict.fromkeys(_SEPARATORS_RE.sub("-", name).lower() for name in names))
 
 
 def default_config() -> str:
@@ -136,13 +153,13 @@ def options(params: Mapping[str, Any]) -> Options:
         cache_dir=cache_dir if cache_dir is not None else defaults.cache_dir,
         cache_dir_from_config=cache_dir is None and defaults.cache_dir is not None,
         uv=tuple(params.get("uv") or defaults.uv or ()),
-        packages=normalised(params.get("package") or defaults.packages or ()),
+        packages=normalised(params.get("package"), "--package") or normalised(defaults.packages),
         ci=bool(params.get("ci")) or bool(defaults.ci),
         older_than=older_than,
         keep_versions=pick("keep_versions", params.get("keep_versions")),
         max_size=pick("max_size", max_size),
         min_free=pick("min_free", min_free),
-        keep=frozenset(normalised([*(params.get("keep") or ()), *(defaults.keep or ())])),
+        keep=frozenset((*normalised(params.get("keep"), "--keep"), *normalised(defaults.keep))),
         wait=float(wait),
         workers=pick("workers", params.get("workers")),
         processes=pick("processes", params.get("processes")),
@@ -166,6 +183,8 @@ def run_sweep(
     if not json_output and _empty(opened):
         # Nothing in it but markers: said and logged without the scan, the plan or the engine.
         if not quiet:
+            for name in chosen.packages:
+                err(f"No cache entries for {name}")
             err("No unused entries found")
         if not dry_run:
             _log_empty(opened, chosen, quiet)
@@ -216,11 +235,17 @@ def run_sweep(
     finally:
         if progress is not None:
             progress.stop()
+    if not quiet:
+        for name in result.plan.missing:
+            err(f"No cache entries for {name}")
     if json_output:
         print_json(render.sweep_json(str(opened), result.plan, result.removal, result.duration))
     elif result.removal is None:
+        # The plan is what a dry run was asked for: data on stdout (`janitor sweep -n | less`);
+        # what is said about it goes to stderr with the rest.
+        out_lines(render.plan_lines(result.plan))
         if not quiet:
-            for line in render.plan_lines(result.plan, verbose):
+            for line in render.plan_summary(result.plan, verbose):
                 err(line)
     else:
         lines = render.removal_lines(

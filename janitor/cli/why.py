@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from janitor.cli._common import (
-    CacheDirOption,
     JsonOption,
     UvOption,
+    cache_dir_option,
     follow,
     handles_errors,
     open_cache,
@@ -30,17 +30,18 @@ if TYPE_CHECKING:
 def why(
     archive: Annotated[
         str,
-        typer.Argument(
-            help="An archive id, a path to an archive, or a package name (after `--` if it "
-            "starts with `-`).",
-        ),
+        # Described in the docstring: click would list it with a Python type name.
+        typer.Argument(metavar="ARCHIVE_ID_OR_PATH_OR_PACKAGE", hidden=True),
     ],
-    cache_dir: CacheDirOption = None,
+    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to look in")] = None,
     uv: UvOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """What keeps an archive alive (package entries and cached environments); for a package
-    name, the same for each of its archives."""
+    """What keeps an archive alive: package entries and cached environments.
+
+    ARCHIVE_ID_OR_PATH_OR_PACKAGE is an archive's id, a path to the archive (after `--` if it
+    starts with `-`), or a package name: each of its archives is shown.
+    """
     from janitor import graph as graphs
     from janitor import render, scan
     from janitor.layout.uv import Kind, normalize

@@ -2,8 +2,9 @@
 
 The package's public API, and the choice of backend. Planning is pure: `plan_install` and
 `plan_remove` return a `Plan` whose steps carry every file's content and every command, so
-`--dry-run` can show it; `apply` carries a plan out and `read_installed` reports what is there.
-Only `apply`, `read_installed`, `detect_host` and `janitor_command` touch the system. The host
+`--dry-run` can show it; `check` finds out whether the machine has what a plan needs, `apply`
+carries a plan out and `read_installed` reports what is there. Only `check`, `apply`,
+`read_installed`, `detect_host` and `janitor_command` touch the system. The host
 (platform, home and config dirs) is a value, so every backend plans on any OS.
 
 Each backend owns its files, their format and how they are read back: `systemd`, `cron`,
@@ -18,7 +19,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from janitor.schedule import cron, launchd, systemd, taskscheduler
 from janitor.schedule.cron import cron_line, crontab_with, crontab_without, parse_crontab
-from janitor.schedule.executor import apply
+from janitor.schedule.executor import apply, check
 from janitor.schedule.launchd import LAUNCHD_LABEL, PLIST_NAME, launchd_plist, parse_plist
 from janitor.schedule.model import (
     CRON_MARKER,
@@ -75,6 +76,7 @@ __all__ = [
     "ScheduleError",
     "WriteFile",
     "apply",
+    "check",
     "choose_backend",
     "cron_line",
     "crontab_with",
