@@ -21,7 +21,7 @@ from janitor import finduv, locate, lock, plan, scan
 from janitor.errors import Refused
 from janitor.inventory import Inventory
 from janitor.layout import follow
-from janitor.layout.uv import TRASH_DIR
+from janitor.layout.names import TRASH_DIR
 
 
 @dataclass(frozen=True)

@@ -2,28 +2,21 @@
 
 The order is uv's: `--cache-dir`, then `UV_CACHE_DIR`, then what the newest uv found answers to
 `uv cache dir` (which reads uv.toml's `cache-dir`), and only without a uv, uv's default places.
-Standard library only (with janitor.errors and janitor.finduv), so that `janitor dir` starts
-quickly; the layout's names it needs are spelled out in `_MARKERS`, checked against
-janitor.layout.uv by the tests.
+Standard library only (with janitor.errors, janitor.finduv and janitor.layout.names, the light
+part of uv's vocabulary), so that `janitor dir` starts quickly.
 """
 
 from __future__ import annotations
 
 import enum
 import os
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from janitor import finduv
 from janitor.errors import Refused
-
-CACHEDIR_TAG = "CACHEDIR.TAG"
-CACHEDIR_TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
-# Names at the top of a cache that hold no cached data: a directory of only these is empty.
-_MARKERS = frozenset({CACHEDIR_TAG, ".gitignore", ".git", ".lock"})
-_BUCKET_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$")
+from janitor.layout.names import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, MARKERS, split_bucket
 
 
 class Source(str, enum.Enum):
@@ -124,17 +117,18 @@ def _unsafe_roots() -> set[Path]:
 
 def has_cachedir_tag(path: Path) -> bool:
     """Whether `path` holds a CACHEDIR.TAG with the standard signature."""
+    signature = CACHEDIR_TAG_SIGNATURE.encode()
     try:
         with open(path / CACHEDIR_TAG, "rb") as handle:
-            head = handle.read(len(CACHEDIR_TAG_SIGNATURE))
+            head = handle.read(len(signature))
     except OSError:
         return False
-    return head == CACHEDIR_TAG_SIGNATURE
+    return head == signature
 
 
 def is_empty(names: Sequence[str]) -> bool:
     """Whether a cache's top-level names hold nothing but markers (as `uv cache clean` leaves)."""
-    return all(name in _MARKERS for name in names)
+    return all(name in MARKERS for name in names)
 
 
 def validate(location: Location) -> Path:
@@ -161,6 +155,6 @@ def validate(location: Location) -> Path:
         return resolved
     if not has_cachedir_tag(resolved):
         raise Refused(f"Not a uv cache: {resolved} has no {CACHEDIR_TAG} with uv's signature")
-    if not any(_BUCKET_RE.match(name) for name in names):
+    if not any(split_bucket(name) for name in names):
         raise Refused(f"Not a uv cache: {resolved} has a {CACHEDIR_TAG} but no uv bucket")
     return resolved

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 
 from janitor.errors import CacheBusy, Refused
-from janitor.layout import uv
+from janitor.layout.names import LOCK_FILE
 
 _UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 _POLL_MIN = 0.02
@@ -88,7 +88,7 @@ else:
 
 
 def _open_lock_file(root: Path) -> int:
-    path = root / uv.LOCK_FILE
+    path = root / LOCK_FILE
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
     except OSError as err:

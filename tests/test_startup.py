@@ -141,16 +141,11 @@ def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
 
 
 def test_the_quick_paths_copies_of_the_vocabulary_agree_with_it() -> None:
-    """janitor.locate and janitor.cli.sweeping spell out what they need rather than import the
-    modules that own it (which cost start-up time); the copies must stay the same."""
-    from janitor import config, locate
+    """janitor.cli.sweeping spells out what it needs rather than import the modules that own it
+    (which cost start-up time); the copies must stay the same."""
+    from janitor import config
     from janitor.cli import sweeping
-    from janitor.layout import uv
 
-    assert locate.CACHEDIR_TAG == uv.CACHEDIR_TAG
-    assert uv.CACHEDIR_TAG_SIGNATURE.encode() == locate.CACHEDIR_TAG_SIGNATURE
-    assert locate._MARKERS == uv.MARKERS
-    assert locate._BUCKET_RE.pattern == uv._BUCKET_RE.pattern
     assert sweeping.default_config() == str(config.default_config_path())
     import dataclasses
 

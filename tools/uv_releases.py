@@ -10,7 +10,7 @@ every platform that has a wheel of that release to give the same names, and writ
 fails, and writes nothing, when any release gives no answer or the platforms disagree. The output
 depends only on the names found, so the same releases give the same bytes.
 
-The table is data only; its shape (`runs_of`), the version key and the kind of a bucket name are
+The table is data only; its shape (`runs_of`), the version key and the kinds of bucket names are
 `janitor.layout.releases`'s, which reads it.
 
 The vocabulary of kinds that splits the glued first literal comes from the current table, from
@@ -31,13 +31,13 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from janitor.layout import releases
-from janitor.layout.releases import kind_of, runs_of, version_key
+from janitor.layout.releases import runs_of, version_key
 from janitor.layout.uvbinary import bucket_names
 
 OUTPUT = Path(__file__).resolve().parent.parent / "janitor" / "layout" / "releases_table.py"
@@ -115,11 +115,6 @@ class Reading:
     absent: tuple[str, ...]
 
 
-def kinds_of(names: Iterable[str]) -> frozenset[str]:
-    """The kinds of bucket names."""
-    return frozenset(kind_of(name) for name in names)
-
-
 def read_release(version: str, platforms: Sequence[str], kinds: frozenset[str]) -> Reading:
     """Read one release on every platform, learning kinds seen inside chains until stable."""
     with tempfile.TemporaryDirectory(prefix=f"uv-{version}-") as tmp:
@@ -138,7 +133,7 @@ def read_release(version: str, platforms: Sequence[str], kinds: frozenset[str]) 
         vocabulary = kinds
         for _ in range(3):
             names = {p: bucket_names(b, vocabulary) for p, b in binaries.items()}
-            seen = frozenset().union(*(kinds_of(n) for n in names.values() if n is not None))
+            seen = frozenset().union(*(releases.kinds(n) for n in names.values() if n is not None))
             if seen <= vocabulary:
                 break
             vocabulary |= seen
@@ -311,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("no release in the range")
     sources = source_tables(args.check_source) if args.check_source else {}
     kinds = releases.all_kinds() | frozenset(args.kind)
-    kinds |= frozenset().union(*(kinds_of(names) for names in sources.values()))
+    kinds |= frozenset().union(*(releases.kinds(names) for names in sources.values()))
     if not kinds:
         raise SystemExit("no known kinds: pass --kind wheels (and others) or --check-source")
     print(f"{len(wanted)} releases {wanted[0]}..{wanted[-1]} on {', '.join(platforms)}")

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from janitor.layout import releases
-from janitor.layout.uv import MARKERS, TRASH_DIR, Kind, parse_bucket
+from janitor.layout.names import MARKERS, TRASH_DIR, bucket_name
+from janitor.layout.uv import Kind, parse_bucket
 
 Version = tuple[int, int, int]
 
@@ -89,8 +90,9 @@ def _kind_versions() -> dict[str, int]:
     newest: dict[str, int] = {}
     for names in {names for _, names in releases.RELEASES}:  # a few dozen distinct sets
         for name in names:
-            kind, _, version = name.rpartition("-v")
-            newest[kind] = max(newest.get(kind, 0), int(version))
+            parsed = parse_bucket(name)
+            if parsed is not None:
+                newest[parsed.kind] = max(newest.get(parsed.kind, 0), parsed.version)
     return newest
 
 
@@ -134,7 +136,7 @@ class Layout:
         names = self.live.get(kind)
         if names:
             return names[0]
-        return f"{kind.value}-v{_KNOWN_KINDS.get(kind.value, 0)}"
+        return bucket_name(kind.value, _KNOWN_KINDS.get(kind.value, 0))
 
     def current_of(self, kind: Kind) -> tuple[str, ...]:
         """Every live bucket of a kind, the reference's first."""

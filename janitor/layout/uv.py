@@ -1,7 +1,9 @@
 """uv's on-disk vocabulary: bucket names, markers, link formats, pointer files and package names.
 
 Everything janitor knows about how uv lays out its cache lives here, so that scan, plan and the
-tests share one definition. Pure functions only: no I/O. Imports nothing from janitor.
+tests share one definition; the names the quick paths need are owned by `janitor.layout.names`
+(light enough for them) and listed here with the rest. Pure functions only: no I/O. Imports
+nothing from janitor but janitor.layout.names.
 """
 
 from __future__ import annotations
@@ -14,15 +16,12 @@ from typing import Any
 
 import msgpack
 
-CACHEDIR_TAG = "CACHEDIR.TAG"
-CACHEDIR_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
-LOCK_FILE = ".lock"
-# Top-level names `uv cache prune` never removes.
-MARKERS = frozenset({CACHEDIR_TAG, ".gitignore", ".git", LOCK_FILE})
-
-# Where janitor renames trees before deleting their contents. It sits at the top level of the cache
-# so that a rename is atomic (same filesystem); uv's own prune treats it as an unknown entry.
-TRASH_DIR = ".janitor-trash"
+from janitor.layout.names import CACHEDIR_TAG as CACHEDIR_TAG
+from janitor.layout.names import CACHEDIR_TAG_SIGNATURE as CACHEDIR_TAG_SIGNATURE
+from janitor.layout.names import LOCK_FILE as LOCK_FILE
+from janitor.layout.names import MARKERS as MARKERS
+from janitor.layout.names import TRASH_DIR as TRASH_DIR
+from janitor.layout.names import bucket_name, split_bucket
 
 
 class Kind(str, enum.Enum):
@@ -49,7 +48,6 @@ LINK_KINDS = (Kind.WHEELS, Kind.SDISTS, Kind.ENVIRONMENTS, Kind.BUILT_WHEELS)
 # Which kinds' buckets hold per-package entries, sharded by index (what `uv cache clean` finds).
 SHARDED_KINDS = (Kind.WHEELS, Kind.SDISTS, Kind.SIMPLE, Kind.BUILT_WHEELS)
 
-_BUCKET_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$")
 # Archive ids: 16 characters of a URL-safe alphabet since uv 0.11.9, 21 before; 24 lowercase
 # letters and digits in the content-addressed-cache preview.
 ARCHIVE_ID_RE = re.compile(r"^(?:[A-Za-z0-9_-]{16}|[A-Za-z0-9_-]{21}|[a-z0-9]{24})$")
@@ -81,15 +79,13 @@ class BucketName:
     version: int
 
     def __str__(self) -> str:
-        return f"{self.kind}-v{self.version}"
+        return bucket_name(self.kind, self.version)
 
 
 def parse_bucket(name: str) -> BucketName | None:
     """Parse `<kind>-v<N>`; None for anything else."""
-    match = _BUCKET_RE.match(name)
-    if match is None:
-        return None
-    return BucketName(match["kind"], int(match["version"]))
+    parsed = split_bucket(name)
+    return None if parsed is None else BucketName(*parsed)
 
 
 def kind_of(name: str) -> Kind | None:

@@ -23,7 +23,8 @@ module owns finding and decoding that chain, for Linux and macOS `uv` and Window
   kinds in the vocabulary count.
 
 The answer is None unless the result holds an `archive-v<N>` bucket and at least six buckets; a
-file that cannot be read raises OSError. Standard library only; imports nothing from janitor.
+file that cannot be read raises OSError. Standard library only; imports nothing from janitor but
+janitor.layout.names.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import os
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+
+from janitor.layout.names import bucket_name
 
 # One `<kind>-v<N>` literal: kind words of lowercase letters joined by hyphens, N without leading
 # zeros. Only ever run over a short stretch (at most _MAX_STRETCH bytes), never over the file.
@@ -211,4 +214,4 @@ def bucket_names(
     result = _combine(chains, pooled, vocabulary)
     if result is None or _ANCHOR_KIND not in result or len(result) < _MIN_BUCKETS:
         return None
-    return tuple(sorted(f"{kind}-v{version}" for kind, version in result.items()))
+    return tuple(sorted(bucket_name(kind, version) for kind, version in result.items()))
