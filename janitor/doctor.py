@@ -17,11 +17,14 @@ from pathlib import Path
 
 import anyio
 
-from janitor import finduv, locate, lock, plan, scan
+from janitor import finduv, locate, lock, plan
 from janitor.errors import Refused
 from janitor.inventory import Inventory
 from janitor.layout import follow
 from janitor.layout.names import TRASH_DIR
+from janitor.scan.cache import scan
+from janitor.scan.measure import take_census
+from janitor.scan.walk import ScanOptions
 
 
 @dataclass(frozen=True)
@@ -180,11 +183,11 @@ async def _prunes(
     """What each release's own `uv cache prune` would remove, measured as a sweep measures it."""
     found = {}
     for release in releases:
-        inventory = await scan.scan(root, scan.ScanOptions(stale=False), releases=[release])
+        inventory = await scan(root, ScanOptions(stale=False), releases=[release])
         inventory = _as_uv_prunes(inventory)
         the_plan = plan.prune(inventory)
         paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
-        census = await scan.take_census(root, paths, inventory.files_shards)
+        census = await take_census(root, paths, inventory.files_shards)
         freed = census.freed(paths, sweep_objects=bool(inventory.files_shards))
         found[release.version] = the_plan.measured(freed)
     return found

@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from janitor import graph, plan, scan
+from janitor import graph, plan
 from janitor.inventory import Inventory, Usage, describe_packages
 from janitor.layout.follow import Release, Status
-from janitor.scan.measure import Census
+from janitor.scan.cache import scan
+from janitor.scan.measure import Census, disk_usage, take_census
+from janitor.scan.walk import ScanOptions
 
 # Top-level names that are buckets (not markers, janitor's trash, `.tmp*` or strays).
 _BUCKETS = frozenset({Status.CURRENT, Status.OTHER, Status.STALE, Status.UNKNOWN})
@@ -97,7 +99,7 @@ def _frees(census: Census, the_plan: plan.Plan, objects: bool) -> dict[str, Usag
 
 async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = ()) -> Report:
     """Scan, plan and measure everything a report shows."""
-    inventory = await scan.scan(root, scan.ScanOptions(stale=False), releases=releases)
+    inventory = await scan(root, ScanOptions(stale=False), releases=releases)
     prune = plan.prune(inventory)
     prune_ci = plan.prune(inventory, ci=True)
     names = sorted(
@@ -106,14 +108,14 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
     )
     per_package = {name: plan.packages(inventory, [name]) for name in names}
     owned = _owned(inventory)
-    census = await scan.take_census(
+    census = await take_census(
         root,
         _trees(inventory, [prune, prune_ci, *per_package.values()], owned),
         inventory.files_shards,
     )
     objects = bool(inventory.files_shards)
     everything = census.freed([top.name for top in inventory.top], sweep_objects=False)
-    size, files, per_top = await scan.disk_usage(root)
+    size, files, per_top = await disk_usage(root)
     statuses = {top.name: top.status for top in inventory.top if top.status in _BUCKETS}
     buckets = {name: bytes_ for name, bytes_ in per_top.items() if name in statuses}
     versions: dict[str, set[str]] = {}

@@ -16,12 +16,15 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from janitor import lock, plan, render, scan
+from janitor import lock, plan, render
 from janitor.errors import EXIT_PARTIAL, CacheBusy
 from janitor.inventory import Inventory
 from janitor.layout.follow import Release
 from janitor.policy import Policy, Space, apply_policy, budget_trees
 from janitor.remove import Removal, Reporter, execute
+from janitor.scan.cache import scan
+from janitor.scan.measure import Census, disk_usage, take_census
+from janitor.scan.walk import ScanOptions
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,11 @@ async def run(request: Request) -> Result:
 async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
     """Scan the cache and plan the sweep; with `sizes`, every item is measured."""
     root, policy = request.root, request.policy
-    options = scan.ScanOptions(
+    options = ScanOptions(
         times=policy.older_than is not None or policy.sized,
         stale=bool(request.packages),
     )
-    inventory = await scan.scan(root, options, releases=request.releases)
+    inventory = await scan(root, options, releases=request.releases)
     if request.packages:
         the_plan = plan.packages(inventory, request.packages)
     else:
@@ -107,11 +110,11 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
             # Size decisions need every tree they may remove measured together, the cache's
             # size as `uv cache size` counts it with the links of each inode inside it, and
             # the room left on its filesystem.
-            census = await scan.take_census(
+            census = await take_census(
                 root, budget_trees(inventory, the_plan), inventory.files_shards
             )
             links: dict[tuple[int, int], int] = {}
-            size, _, _ = await scan.disk_usage(root, links=links)
+            size, _, _ = await disk_usage(root, links=links)
             free = await anyio.to_thread.run_sync(request.free_space, root)
             space = Space(size, free, census, links)
         the_plan = replace(
@@ -123,13 +126,13 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
 
 
 async def _measured(
-    root: Path, inventory: Inventory, the_plan: plan.Plan, census: scan.Census | None = None
+    root: Path, inventory: Inventory, the_plan: plan.Plan, census: Census | None = None
 ) -> plan.Plan:
     """The plan with what each item frees, measured together (hard links across items); a
     census that holds every item already is used as it is."""
     paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
     if census is None or any(path not in census.trees for path in paths):
-        census = await scan.take_census(root, paths, inventory.files_shards)
+        census = await take_census(root, paths, inventory.files_shards)
     return the_plan.measured(census.freed(paths, sweep_objects=bool(inventory.files_shards)))
 
 

@@ -22,7 +22,6 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from janitor import plan as plans
-from janitor import scan
 from janitor.inventory import Usage
 from janitor.layout import uv
 from janitor.plan import Item, ItemKind, Plan, Reason
@@ -35,6 +34,8 @@ from janitor.remove import (
     execute,
     long_path,
 )
+from janitor.scan.cache import scan
+from janitor.scan.measure import measure
 from tests.uvfactory import UvCache, snapshot
 
 pytestmark = pytest.mark.anyio
@@ -196,7 +197,7 @@ async def test_read_only_entries_are_made_writable_and_removed(tmp_path: Path) -
     for path, mode in [("ro/readonly.txt", 0o444), ("top.txt", 0o444), ("ro", 0o555)]:
         (tree / path).chmod(mode)
     (tree / "empty-ro").chmod(0o555)
-    expected = scan.measure(str(tree))
+    expected = measure(str(tree))
     ops = Faulty(windows_read_only)
 
     removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops)
@@ -226,7 +227,7 @@ async def test_a_file_in_use_is_removed_after_a_bounded_backoff(
     root = cache_root(tmp_path)
     tree = root / ".tmpdata"
     make_tree(tree, {"sub/in-use.pyd": b"x" * 100, "sub/other.txt": b"o", "top.txt": b"t"})
-    expected = scan.measure(str(tree))
+    expected = measure(str(tree))
     ops = Faulty(fail("unlink", "sub/in-use.pyd", error, times=3))
 
     removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops)
@@ -287,7 +288,7 @@ async def test_a_directory_not_empty_after_its_last_unlink_is_cleared_and_retrie
     root = cache_root(tmp_path)
     tree = root / ".tmpdata"
     make_tree(tree, {"sub/a.txt": b"a", "sub/b.txt": b"b", "c.txt": b"c"})
-    expected = scan.measure(str(tree))
+    expected = measure(str(tree))
     late: list[Usage] = []
 
     def not_empty_once(call: str, path: str) -> OSError | None:
@@ -295,7 +296,7 @@ async def test_a_directory_not_empty_after_its_last_unlink_is_cleared_and_retrie
             return None
         make_tree(Path(path), appears)
         names = {rel.split("/")[0] for rel in appears}
-        late.append(sum((scan.measure(os.path.join(path, name)) for name in names), Usage()))
+        late.append(sum((measure(os.path.join(path, name)) for name in names), Usage()))
         return DirNotEmpty(errno.ENOTEMPTY, "The directory is not empty", path)
 
     ops = Faulty(not_empty_once)
@@ -322,7 +323,7 @@ async def test_an_entry_windows_will_not_rename_is_deleted_in_place_before_its_a
     uv_cache: UvCache,
 ) -> None:
     root = uv_cache.root.resolve()
-    the_plan = plans.packages(await scan.scan(root), ["beta"])
+    the_plan = plans.packages(await scan(root), ["beta"])
     entry, archive, link = beta_plan_parts(uv_cache, the_plan)
     ops = Faulty(fail("rename", entry.path, access_denied))
 
@@ -348,7 +349,7 @@ async def test_an_archive_is_kept_when_the_entry_linking_to_it_cannot_be_removed
     uv_cache: UvCache,
 ) -> None:
     root = uv_cache.root.resolve()
-    the_plan = plans.packages(await scan.scan(root), ["beta"])
+    the_plan = plans.packages(await scan(root), ["beta"])
     entry, archive, link = beta_plan_parts(uv_cache, the_plan)
     kept = snapshot(root / archive.path)
     ops = Faulty(fail("rename", entry.path, access_denied), fail("unlink", link, sharing_violation))
@@ -486,7 +487,7 @@ async def test_usage_matches_du(tmp_path: Path) -> None:
     files = [*(tree / rel for rel in sizes), tree / "a" / "sparse", tree / "a" / "multi"]
     logical = sum(sizes.values()) + (8 << 20) + 3 * 30_000 + 10_000
     expected = Usage(12, 4, logical, blocks(*files))
-    assert scan.measure(str(tree)) == expected
+    assert measure(str(tree)) == expected
     apparent = du(tree, "--apparent-size", "--count-links")
     directory_sizes = sum(os.lstat(path).st_size for path in directories)
     directory_blocks = blocks(*directories)
@@ -589,7 +590,7 @@ async def test_worker_count_changes_nothing_but_the_speed(scratch: Path) -> None
     for workers in (1, 4, 32):
         root = cache_root(scratch / f"workers-{workers}")
         made = make_wide_tree(root / ".tmpdata", directories=200, files=100)
-        expected = scan.measure(str(root / ".tmpdata"))
+        expected = measure(str(root / ".tmpdata"))
         ops = Watching()
         progress = Progress()
 

@@ -21,10 +21,10 @@ import anyio
 import pytest
 
 from janitor import plan as plans
-from janitor import scan
 from janitor.layout import uv
 from janitor.plan import Plan
 from janitor.remove import Ops, Removal, execute
+from janitor.scan.cache import scan
 from tests.uvfactory import UvCache, copy_cache, snapshot, venv_site_packages
 
 pytestmark = pytest.mark.anyio
@@ -187,7 +187,7 @@ def prepare(pristine: UvCache, base: Path) -> tuple[UvCache, Path]:
 
 
 async def plan_for(root: Path, selector: Sequence[str]) -> Plan:
-    inventory = await scan.scan(root)
+    inventory = await scan(root)
     return plans.packages(inventory, selector) if selector else plans.prune(inventory)
 
 

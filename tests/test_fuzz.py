@@ -30,7 +30,6 @@ from typer.testing import CliRunner, Result
 
 from janitor import graph as graphs
 from janitor import plan as plans
-from janitor import scan
 from janitor.cli import app
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.inventory import (
@@ -45,6 +44,8 @@ from janitor.inventory import (
 from janitor.layout import follow, uv
 from janitor.layout.follow import Status
 from janitor.plan import ItemKind, Plan
+from janitor.scan.cache import scan
+from janitor.scan.links import resolve
 from tests.uvfactory import UV_BUCKETS, UV_VERSION, run_uv, snapshot
 
 runner = CliRunner()
@@ -723,7 +724,7 @@ def kept_by_design(inventory: Inventory) -> dict[str, str]:
     for link in inventory.links:
         if link.state is not LinkState.ARCHIVE or link.archive is None:
             continue
-        where = scan.resolve(inventory.root, link.path, link.target, link.windows)
+        where = resolve(inventory.root, link.path, link.target, link.windows)
         if link.windows:
             reasons.setdefault(link.archive, WINDOWS_LINK)
         elif {PurePosixPath(path).parts[0] for path in (link.path, *link.via)} & unknown:
@@ -839,7 +840,7 @@ def test_a_sweep_keeps_what_uv_cache_prune_keeps_and_more_only_by_design(spec: T
 
         # (b) What janitor keeps beyond that is one of its deviations, as janitor's scan sees it.
         extra = topmost(p for p, entry in after_janitor.items() if after_uv.get(p) != entry)
-        inventory = anyio.run(lambda: scan.scan(ours.root, releases=FOLLOWED))
+        inventory = anyio.run(lambda: scan(ours.root, releases=FOLLOWED))
         archives = kept_by_design(inventory)
         reasons = {path: explain(path, inventory, archives) for path in extra}
         note(f"kept beyond uv's prune: {reasons}")
@@ -978,7 +979,7 @@ def test_plans_of_scanned_trees_never_doom_a_linked_archive(
 ) -> None:
     with scratch() as base:
         tree = build(spec, base)
-        inventory = anyio.run(lambda: scan.scan(tree.root, releases=FOLLOWED))
+        inventory = anyio.run(lambda: scan(tree.root, releases=FOLLOWED))
     check_prune(inventory, plans.prune(inventory))
     check_prune(inventory, plans.prune(inventory, ci=True))
     check_plan(inventory, plans.packages(inventory, selectors))

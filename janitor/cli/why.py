@@ -43,15 +43,16 @@ def why(
     starts with `-`), or a package name: each of its archives is shown.
     """
     from janitor import graph as graphs
-    from janitor import render, scan
+    from janitor import render
     from janitor.layout.uv import Kind, normalize
+    from janitor.scan.cache import scan
 
     uvs, releases, _ = follow(uv or ())
     root = open_cache(cache_dir, uvs)
     if root is None:
         return
     archive_id = Path(archive.rstrip("/\\")).name
-    inventory = run(lambda: scan.scan(root, releases=releases))
+    inventory = run(lambda: scan(root, releases=releases))
     graph = graphs.build(inventory)
     if archive_id in inventory.archives:
         if json_output:
