@@ -114,88 +114,16 @@ def walk_bucket_tree(
     deadline = time.monotonic() + seconds
     while stack:
         rel = stack.pop()
-        try:
-            with os.scandir(os.path.join(root, rel)) as it:
-                children = list(it)
-        except (FileNotFoundError, NotADirectoryError):
+        listed = _list_children(root, rel, bucket, found)
+        if listed is None:
             continue
-        except OSError as err:
-            found.notes.append(f"kept {rel}: cannot list it ({err.strerror})")
-            # Whatever links it holds are unknown: like an unreadable link, it keeps every archive.
-            found.links.append(RawLink(rel, bucket, "", False, None, None, (), 0.0))
-            continue
-        files: dict[str, os.DirEntry[str]] = {}
-        dirs: list[str] = []
-        symlinks: list[os.DirEntry[str]] = []
-        for child in children:
-            try:
-                if child.is_symlink():
-                    symlinks.append(child)
-                elif child.is_dir(follow_symlinks=False):
-                    dirs.append(child.name)
-                else:
-                    files[child.name] = child
-            except OSError:
-                found.notes.append(f"kept {rel}/{child.name}: cannot stat it")
-        parent = rel.rsplit("/", 1)[-1]
-        candidates: list[tuple[os.DirEntry[str], str, bool]] = []
-        for link in symlinks:
-            if uv_skips and uv.skipped_by_reference_walk(link.name):
-                continue
-            try:
-                target = os.readlink(link.path)
-            except OSError as err:
-                found.notes.append(f"kept what {rel}/{link.name} may reference: {err.strerror}")
-                target = ""
-            candidates.append((link, target, False))
-        for name, entry in files.items():
-            if uv.is_pointer_name(name) or (uv_skips and uv.skipped_by_reference_walk(name)):
-                continue
-            try:
-                size = entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue
-            if not uv.may_be_link_file(name, size):
-                continue
-            content = read_small(entry.path, uv.LINK_FILE_MAX_BYTES)
-            parsed = uv.parse_link_file(content or b"")
-            if parsed is not None:
-                candidates.append((entry, f"archive-v{parsed[0]}/{parsed[1]}", True))
-        for entry, target, windows in candidates:
-            pointers = tuple(
-                f"{rel}/{name}"
-                for name in files
-                if name.startswith(entry.name + ".") and uv.is_pointer_name(name)
-            )
-            last_used = 0.0
-            disk = 0
-            if options.sizes:
-                disk = sum(
-                    _blocks(item)
-                    for item in [entry, *(files[p.rsplit("/", 1)[-1]] for p in pointers)]
-                )
-            if options.times:
-                # A link's own access time is refreshed by reading it (janitor does, above), so
-                # it counts by its modification time; pointer files by both (uv reads them).
-                last_used = max(
-                    [_times(entry, access=False)]
-                    + [_times(files[p.rsplit("/", 1)[-1]]) for p in pointers]
-                )
-            parsed_name = uv.parse_wheel_entry(
-                entry.name, parent if kind is uv.Kind.WHEELS or kind is None else None
-            ) or uv.parse_wheel_entry(entry.name)
+        files, dirs, symlinks = listed
+        # Links in the wheels bucket (and in buckets janitor does not know) are named after the
+        # wheel without its package name, which is their directory's.
+        parent = rel.rsplit("/", 1)[-1] if kind is uv.Kind.WHEELS or kind is None else None
+        for entry, target, windows in _candidates(rel, files, symlinks, uv_skips, found):
             found.links.append(
-                RawLink(
-                    path=f"{rel}/{entry.name}",
-                    bucket=bucket,
-                    target=target,
-                    windows=windows,
-                    package=parsed_name[0] if parsed_name else None,
-                    version=parsed_name[1] if parsed_name else None,
-                    pointers=pointers,
-                    last_used=last_used,
-                    disk=disk,
-                )
+                _raw_link(rel, bucket, parent, entry, target, windows, files, options)
             )
         if in_sdists:
             _sdist_directory(root, rel, files, dirs, [link.name for link in symlinks], found)
@@ -209,6 +137,114 @@ def walk_bucket_tree(
             found.subdirs = stack
             break
     return found
+
+
+def _list_children(
+    root: str, rel: str, bucket: str, found: Found
+) -> tuple[dict[str, os.DirEntry[str]], list[str], list[os.DirEntry[str]]] | None:
+    """(files by name, subdirectory names, symlinks) of one directory; None when it is gone or
+    cannot be listed (then noted, with a link of unknown target that keeps every archive)."""
+    try:
+        with os.scandir(os.path.join(root, rel)) as it:
+            children = list(it)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        found.notes.append(f"kept {rel}: cannot list it ({err.strerror})")
+        # Whatever links it holds are unknown: like an unreadable link, it keeps every archive.
+        found.links.append(RawLink(rel, bucket, "", False, None, None, (), 0.0))
+        return None
+    files: dict[str, os.DirEntry[str]] = {}
+    dirs: list[str] = []
+    symlinks: list[os.DirEntry[str]] = []
+    for child in children:
+        try:
+            if child.is_symlink():
+                symlinks.append(child)
+            elif child.is_dir(follow_symlinks=False):
+                dirs.append(child.name)
+            else:
+                files[child.name] = child
+        except OSError:
+            found.notes.append(f"kept {rel}/{child.name}: cannot stat it")
+    return files, dirs, symlinks
+
+
+def _candidates(
+    rel: str,
+    files: dict[str, os.DirEntry[str]],
+    symlinks: list[os.DirEntry[str]],
+    uv_skips: bool,
+    found: Found,
+) -> list[tuple[os.DirEntry[str], str, bool]]:
+    """(entry, target, is a Windows link file) of the links of one directory: its symlinks, and
+    the small files whose content is a link into the archive bucket."""
+    candidates: list[tuple[os.DirEntry[str], str, bool]] = []
+    for link in symlinks:
+        if uv_skips and uv.skipped_by_reference_walk(link.name):
+            continue
+        try:
+            target = os.readlink(link.path)
+        except OSError as err:
+            found.notes.append(f"kept what {rel}/{link.name} may reference: {err.strerror}")
+            target = ""
+        candidates.append((link, target, False))
+    for name, entry in files.items():
+        if uv.is_pointer_name(name) or (uv_skips and uv.skipped_by_reference_walk(name)):
+            continue
+        try:
+            size = entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            continue
+        if not uv.may_be_link_file(name, size):
+            continue
+        content = read_small(entry.path, uv.LINK_FILE_MAX_BYTES)
+        parsed = uv.parse_link_file(content or b"")
+        if parsed is not None:
+            candidates.append((entry, f"archive-v{parsed[0]}/{parsed[1]}", True))
+    return candidates
+
+
+def _raw_link(
+    rel: str,
+    bucket: str,
+    parent: str | None,
+    entry: os.DirEntry[str],
+    target: str,
+    windows: bool,
+    files: dict[str, os.DirEntry[str]],
+    options: ScanOptions,
+) -> RawLink:
+    """One link of a directory, with its pointer files, its package and what options ask."""
+    pointers = tuple(
+        f"{rel}/{name}"
+        for name in files
+        if name.startswith(entry.name + ".") and uv.is_pointer_name(name)
+    )
+    last_used = 0.0
+    disk = 0
+    if options.sizes:
+        disk = sum(
+            _blocks(item) for item in [entry, *(files[p.rsplit("/", 1)[-1]] for p in pointers)]
+        )
+    if options.times:
+        # A link's own access time is refreshed by reading it (`_candidates` does), so it
+        # counts by its modification time; pointer files by both (uv reads them).
+        last_used = max(
+            [_times(entry, access=False)] + [_times(files[p.rsplit("/", 1)[-1]]) for p in pointers]
+        )
+    parsed_name = uv.parse_wheel_entry(entry.name, parent) or uv.parse_wheel_entry(entry.name)
+    return RawLink(
+        path=f"{rel}/{entry.name}",
+        bucket=bucket,
+        target=target,
+        windows=windows,
+        package=parsed_name[0] if parsed_name else None,
+        version=parsed_name[1] if parsed_name else None,
+        pointers=pointers,
+        last_used=last_used,
+        disk=disk,
+    )
 
 
 def _sdist_directory(
