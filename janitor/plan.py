@@ -11,7 +11,14 @@ import enum
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from janitor import graph as graphs
+from janitor.graph import (
+    Graph,
+    build,
+    covering,
+    dead_archives,
+    environments_with,
+    packages_by_archive,
+)
 from janitor.inventory import Archive, Environment, Inventory, Usage, describe_packages
 from janitor.layout import uv
 from janitor.layout.follow import Status
@@ -133,13 +140,15 @@ def _describe_archive(archive: Archive) -> tuple[str | None, str | None, str | N
 
 def archive_items(
     inventory: Inventory,
-    graph: graphs.Graph,
+    graph: Graph,
     removed: Collection[str],
+    packages: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> list[Item]:
-    """Archives that no surviving link reaches."""
-    packages = graphs.packages_by_archive(inventory)
+    """Archives that no surviving link reaches (`packages`: `packages_by_archive`, if known)."""
+    if packages is None:
+        packages = packages_by_archive(inventory)
     items = []
-    for archive_id, holders in graphs.dead_archives(inventory, graph, removed).items():
+    for archive_id, holders in dead_archives(inventory, graph, removed).items():
         archive = inventory.archives[archive_id]
         package, version, detail = _describe_archive(
             replace(archive, packages=packages[archive_id])
@@ -184,7 +193,7 @@ def finish(
     unique: dict[str, Item] = {}
     for item in items:
         parent = item.path.rpartition("/")[0]
-        if parent and graphs.covering(parent, paths) is not None:
+        if parent and covering(parent, paths) is not None:
             continue
         unique.setdefault(item.path, item)
     kept = set(unique)
@@ -193,9 +202,7 @@ def finish(
         (
             replace(
                 item,
-                requires=tuple(
-                    sorted({graphs.covering(path, kept) or path for path in item.requires})
-                ),
+                requires=tuple(sorted({covering(path, kept) or path for path in item.requires})),
             )
             for item in unique.values()
         ),
@@ -213,8 +220,11 @@ _TOP_REMOVALS = {
 }
 
 
-def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
-    """What `uv cache prune` removes (and with `ci`, what `uv cache prune --ci` removes)."""
+def prune(inventory: Inventory, *, ci: bool = False, graph: Graph | None = None) -> Plan:
+    """What `uv cache prune` removes (and with `ci`, what `uv cache prune --ci` removes).
+
+    `graph` is the inventory's reference graph, when the caller has built it already.
+    """
     items = _leftovers(inventory)
     # Each release followed prunes inside its own buckets.
     sdists = tuple(f"{name}/" for name in inventory.current_of(uv.Kind.SDISTS))
@@ -245,7 +255,7 @@ def prune(inventory: Inventory, *, ci: bool = False) -> Plan:
                     if rules.ci_keeps_only_metadata_and_wheels or not plain_file
                 )
     removed = {item.path for item in items}
-    graph = graphs.build(inventory)
+    graph = build(inventory) if graph is None else graph
     items.extend(archive_items(inventory, graph, removed))
     items.extend(_objects(inventory))
     selectors = ["prune --ci" if ci else "prune"]
@@ -259,8 +269,11 @@ def _objects(inventory: Inventory) -> list[Item]:
     ]
 
 
-def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
-    """Remove packages in one step: their entries, environments holding them, their archives."""
+def packages(inventory: Inventory, names: Iterable[str], *, graph: Graph | None = None) -> Plan:
+    """Remove packages in one step: their entries, environments holding them, their archives.
+
+    `graph` is the inventory's reference graph, when the caller has built it already.
+    """
     requested = tuple(dict.fromkeys(uv.normalize(name) for name in names))
     wanted = set(requested)
     items = _leftovers(inventory)
@@ -272,7 +285,7 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
     flat = inventory.bucket(uv.Kind.FLAT_INDEX)
     if any(top.name == flat and top.is_dir for top in inventory.top):
         items.append(Item(flat, ItemKind.BUCKET, Reason.FLAT_INDEX))
-    environments = set(graphs.environments_with(inventory, wanted))
+    environments = set(environments_with(inventory, wanted))
     items.extend(
         _environment_item(inventory, env, Reason.PACKAGE_ENVIRONMENT)
         for env in inventory.environments
@@ -285,13 +298,13 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
         if not env.archives
     )
     removed = {item.path for item in items}
-    graph = graphs.build(inventory)
-    by_archive = graphs.packages_by_archive(inventory)
+    graph = build(inventory) if graph is None else graph
+    by_archive = packages_by_archive(inventory)
     # Archives that lose their last link here, unlinked archives of a requested package, and
     # unlinked remnants of a deletion left half done.
     items.extend(
         item
-        for item in archive_items(inventory, graph, removed)
+        for item in archive_items(inventory, graph, removed, by_archive)
         if item.requires
         or _holds(by_archive[_archive_id(item.path)], wanted)
         or _remnant(inventory.archives[_archive_id(item.path)], by_archive[_archive_id(item.path)])
@@ -300,8 +313,9 @@ def packages(inventory: Inventory, names: Iterable[str]) -> Plan:
     selectors = [f"package {name}" for name in sorted(wanted)]
     found = {entry.package for entry in inventory.entries if entry.package in wanted}
     found.update(name for pairs in by_archive.values() for name, _ in pairs if name in wanted)
-    the_plan = finish(items, _notes(inventory, graph), selectors, inventory.layout.warnings)
-    return replace(the_plan, missing=tuple(name for name in requested if name not in found))
+    missing = tuple(name for name in requested if name not in found)
+    swept = finish(items, _notes(inventory, graph), selectors, inventory.layout.warnings)
+    return replace(swept, missing=missing)
 
 
 def _archive_id(path: str) -> str:
@@ -321,7 +335,7 @@ def _remnant(archive: Archive, pairs: Collection[tuple[str, str]]) -> bool:
     return not archive.is_link and (archive.venv or not pairs)
 
 
-def _notes(inventory: Inventory, graph: graphs.Graph) -> list[str]:
+def _notes(inventory: Inventory, graph: Graph) -> list[str]:
     notes = list(inventory.notes)
     notes.extend(
         f"kept every archive: cannot read the link {link.path}" for link in graph.unreadable
