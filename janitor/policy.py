@@ -1,23 +1,24 @@
 """Policies on top of a plan: age, versions kept, and a size budget (cache size, free space).
 
-Pure: an inventory, a base plan and measured sizes in, a larger plan out. Eviction keeps a count
-of the surviving links of every archive, so each evicted version costs only its own links, and
-the archives it orphans are known at once; a `Ledger` says what each eviction takes off the
-cache's size (as `uv cache size` counts it) and gives back to its filesystem. May import
-janitor.inventory, janitor.graph, janitor.plan, janitor.layout, janitor.units and the pure part
-of janitor.scan.measure (`Census`, `Ledger`).
+Generic over the kind of cache: a cache kind says what one cached `Version` is (the paths that
+hold it and the links inside them) and describes the archives a removal orphans; `apply` does
+the rest. Pure: the versions, the links and archives, a base plan and measured sizes in, a
+larger plan out. Eviction keeps a count of the surviving links of every archive, so each evicted
+version costs only its own links, and the archives it orphans are known at once; a `Ledger` says
+what each eviction takes off the cache's size (as `uv cache size` counts it) and gives back to
+its filesystem. May import janitor.inventory, janitor.graph, janitor.plan, janitor.units and the
+pure part of janitor.scan.measure (`Census`, `Ledger`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from janitor import graph as graphs
-from janitor.inventory import Inventory, Link
-from janitor.layout import uv
-from janitor.plan import Item, ItemKind, Plan, Reason, archive_items, finish
+from janitor.graph import Graph, Referencing, covering, holder
+from janitor.inventory import Link
+from janitor.plan import Item, ItemKind, Plan, Reason, finish
 from janitor.scan.measure import Census, Ledger
 from janitor.units import format_size
 
@@ -62,10 +63,10 @@ class Space:
 
 
 @dataclass(frozen=True)
-class _Version:
+class Version:
     """One cached version of a package: the paths that hold it and the links inside them."""
 
-    key: str  # the package directory it lives in (per index)
+    key: str  # what its versions are counted in: the package directory it lives in (per index)
     package: str
     version: str
     paths: tuple[str, ...]
@@ -73,113 +74,111 @@ class _Version:
     last_used: float
 
 
-def _versions(inventory: Inventory) -> list[_Version]:
-    """Every version in the current wheels and sdists buckets, grouped by package directory."""
-    wheels = tuple(f"{name}/" for name in inventory.current_of(uv.Kind.WHEELS))
-    sdists = tuple(f"{name}/" for name in inventory.current_of(uv.Kind.SDISTS))
-    by_paths: dict[tuple[str, ...], list[Any]] = {}
-    for link in inventory.links:
-        if not (link.package and link.version):
-            continue
-        if link.path.startswith(wheels):
-            key = link.path.rpartition("/")[0]
-            paths: tuple[str, ...] = (link.path, *link.pointers)
-        elif link.path.startswith(sdists):
-            # `<bucket>/<shard>/.../<name>/<version>/<revision>/<link>`: the version directory.
-            version_dir = link.path.rsplit("/", 2)[0]
-            key = version_dir.rpartition("/")[0]
-            paths = (version_dir,)
-        else:
-            continue
-        found = by_paths.setdefault(paths, [key, link.package, link.version, [], 0.0])
-        found[3].append(link)
-        found[4] = max(found[4], link.last_used)
-    return [
-        _Version(key, package, version, paths, tuple(links), last_used)
-        for paths, (key, package, version, links, last_used) in by_paths.items()
-    ]
+# The archives a removal orphans, described by the cache kind: the removed paths in, its items out.
+Orphans = Callable[[Collection[str]], list[Item]]
 
 
 def _version_key(version: str) -> tuple[int, Any]:
-    from packaging.version import InvalidVersion, Version  # only --keep-versions orders versions
+    from packaging.version import InvalidVersion  # only --keep-versions orders versions
+    from packaging.version import Version as Parsed
 
     try:
-        return (1, Version(version))
+        return (1, Parsed(version))
     except InvalidVersion:
         return (0, version)
 
 
-def apply_policy(
-    inventory: Inventory, base: Plan, policy: Policy, space: Space | None = None
+class _Taken:
+    """The plan's items so far and the paths they remove; `take` adds a version's."""
+
+    def __init__(self, base: Plan) -> None:
+        self.items = list(base.items)
+        self.removed = {item.path for item in self.items}
+
+    def take(self, version: Version, reason: Reason) -> None:
+        """Remove a version's paths for a reason."""
+        for path in version.paths:
+            if path not in self.removed:
+                self.removed.add(path)
+                self.items.append(
+                    Item(path, ItemKind.ENTRY, reason, version.package, version.version)
+                )
+
+
+def apply(
+    refs: Referencing,
+    versions: Sequence[Version],
+    base: Plan,
+    policy: Policy,
+    space: Space | None = None,
+    *,
+    graph: Graph,
+    orphans: Orphans,
+    sweep_objects: bool = False,
 ) -> Plan:
     """Add what a policy removes to a plan: old versions, surplus versions, LRU until in budget.
 
-    A size budget needs `space`: the cache's size and free space, and a census of every tree
-    `budget_trees` names (what the base plan removes counts toward the budget).
+    `refs` holds the cache's links and archives, `graph` is built from them, and `orphans`
+    describes the archives whose last link a set of removed paths holds. A size budget needs
+    `space`: the cache's size and free space, and a census of every tree it may remove (what
+    the base plan removes counts toward the budget); `sweep_objects` when the cache has a
+    content-addressed store whose files go once nothing else links to them.
     """
     if not policy.active:
         return base
-    items = list(base.items)
-    removed = {item.path for item in items}
+    taken = _Taken(base)
     warnings = list(base.warnings)
     notes = list(base.notes)
     versions = [
         v
-        for v in _versions(inventory)
-        if v.package not in policy.keep
-        and all(graphs.covering(p, removed) is None for p in v.paths)
+        for v in versions
+        if v.package not in policy.keep and all(covering(p, taken.removed) is None for p in v.paths)
     ]
-
-    def take(version: _Version, reason: Reason) -> None:
-        for path in version.paths:
-            if path not in removed:
-                removed.add(path)
-                items.append(Item(path, ItemKind.ENTRY, reason, version.package, version.version))
-
     if policy.older_than is not None:
-        cutoff = policy.now - policy.older_than
-        for version in versions:
-            if version.last_used and version.last_used < cutoff:
-                take(version, Reason.OLDER_THAN)
+        _take_older(versions, policy.now - policy.older_than, taken)
     if policy.keep_versions is not None:
-        groups: dict[str, list[_Version]] = {}
-        for version in versions:
-            groups.setdefault(version.key, []).append(version)
-        for group in groups.values():
-            ordered = sorted(group, key=lambda v: _version_key(v.version), reverse=True)
-            # Versions of the same number (several wheels of one release) count once.
-            kept: list[str] = []
-            for version in ordered:
-                if version.version not in kept and len(kept) < policy.keep_versions:
-                    kept.append(version.version)
-            for version in ordered:
-                if version.version not in kept:
-                    take(version, Reason.SURPLUS_VERSION)
-    graph = graphs.build(inventory)
+        _take_surplus(versions, policy.keep_versions, taken)
     if policy.sized:
         if space is None:
             raise ValueError("a size budget needs the cache's measured space")
-        remaining = [v for v in versions if not any(p in removed for p in v.paths)]
-        warned, noted = _evict(inventory, graph, items, removed, remaining, policy, space, take)
+        remaining = [v for v in versions if not any(p in taken.removed for p in v.paths)]
+        budget = _Budget(policy, space, Ledger(space.census, space.links, sweep_objects))
+        warned, noted = _evict(refs, graph, taken, remaining, budget, orphans)
         warnings.extend(warned)
         notes.extend(noted)
     # Archives whose last link the policy removes (what was dead already is the base plan's call).
     base_paths = {item.path for item in base.items}
+    items = taken.items
     items.extend(
         archive
-        for archive in archive_items(inventory, graph, removed)
+        for archive in orphans(taken.removed)
         if archive.requires and archive.path not in base_paths
     )
     return finish(items, notes, [*base.selectors, *_policy_selectors(policy)], warnings)
 
 
-def budget_trees(inventory: Inventory, base: Plan) -> list[str]:
-    """Every tree a size budget may count: the base plan's, every archive, every version's."""
-    paths = [item.path for item in base.items if item.kind is not ItemKind.OBJECTS]
-    paths.extend(archive.path for archive in inventory.archives.values())
-    for version in _versions(inventory):
-        paths.extend(version.paths)
-    return list(dict.fromkeys(paths))
+def _take_older(versions: Sequence[Version], cutoff: float, taken: _Taken) -> None:
+    """Versions not used since `cutoff` (those never seen used are kept)."""
+    for version in versions:
+        if version.last_used and version.last_used < cutoff:
+            taken.take(version, Reason.OLDER_THAN)
+
+
+def _take_surplus(versions: Sequence[Version], keep: int, taken: _Taken) -> None:
+    """All but the `keep` newest versions (PEP 440) of each key."""
+    groups: dict[str, list[Version]] = {}
+    for version in versions:
+        groups.setdefault(version.key, []).append(version)
+    for group in groups.values():
+        ordered = sorted(group, key=lambda v: _version_key(v.version), reverse=True)
+        # Versions of the same number (several wheels of one release) count once.
+        kept: list[str] = []
+        for version in ordered:
+            if version.version not in kept and len(kept) < keep:
+                kept.append(version.version)
+        for version in ordered:
+            if version.version not in kept:
+                taken.take(version, Reason.SURPLUS_VERSION)
 
 
 # Why an eviction for --min-free passes a version over.
@@ -188,15 +187,111 @@ _OUTSIDE = (
 )
 
 
+class _Budget:
+    """The cache's size and its filesystem's free space as evictions go, against the bounds."""
+
+    def __init__(self, policy: Policy, space: Space, ledger: Ledger) -> None:
+        self.policy = policy
+        self.space = space
+        self.ledger = ledger
+        self.size = space.cache_disk
+        self.free = space.free
+
+    def gain(self, paths: Collection[str]) -> None:
+        """Remove trees from the ledger, and count what that gains."""
+        gain = self.ledger.take(paths)
+        self.size -= gain.cache
+        self.free += gain.disk
+
+    def over(self) -> bool:
+        """Whether the cache is over --max-size."""
+        return self.policy.max_size is not None and self.size > self.policy.max_size
+
+    def low(self) -> bool:
+        """Whether its filesystem has less free than --min-free."""
+        return self.policy.min_free is not None and self.free < self.policy.min_free
+
+    def unmet(self) -> list[str]:
+        """The bounds not met yet, by option name."""
+        return [
+            name
+            for name, unmet in (("--max-size", self.over()), ("--min-free", self.low()))
+            if unmet
+        ]
+
+    def sizes(self) -> list[str]:
+        """The note that says the cache's size before and after (with --max-size)."""
+        if self.policy.max_size is None:
+            return []
+        return [
+            f"--max-size {format_size(self.policy.max_size)}: the cache is "
+            f"{format_size(self.space.cache_disk)} as `uv cache size` counts it, "
+            f"{format_size(self.size)} after this sweep"
+        ]
+
+    def frees_nothing(self, refs: Referencing, version: Version) -> bool:
+        """Whether the archives it links to, even once they all go, would free next to nothing
+        on disk: less than a tenth of what they take off the cache, the rest being held by
+        hard links outside it (uv rewrites a few small files, such as RECORD, on install)."""
+        archives = [
+            refs.archives[link.archive].path
+            for link in version.links
+            if link.archive is not None and link.archive in refs.archives
+        ]
+        if not archives:
+            return False
+        gain = self.ledger.gain(archives)
+        return gain.disk * 10 < gain.cache
+
+
+class _Survivors:
+    """The surviving links of every archive as versions are evicted, and what each orphans."""
+
+    def __init__(self, refs: Referencing, graph: Graph, removed: Collection[str]) -> None:
+        self.refs = refs
+        # Links that cannot be read keep every archive, as in the graph.
+        self.counts = {
+            archive_id: sum(1 for link in links if holder(link, removed) is None)
+            for archive_id, links in graph.referrers.items()
+        }
+        self.blocked = any(covering(link.path, removed) is None for link in graph.unreadable)
+        # An archive-bucket entry that is a symlink to another archive lives and dies with it.
+        self.aliases: dict[str, set[str]] = {}
+        for archive in refs.archives.values():
+            if archive.alias_of is not None:
+                self.aliases.setdefault(archive.id, set()).add(archive.alias_of)
+                self.aliases.setdefault(archive.alias_of, set()).add(archive.id)
+
+    def orphans(self, version: Version) -> list[str]:
+        """The paths of the archives whose last surviving link this version holds."""
+        if self.blocked:
+            return []
+        losing: dict[str, int] = {}
+        for link in version.links:
+            if link.archive is not None and link.archive in self.counts:
+                losing[link.archive] = losing.get(link.archive, 0) + 1
+        dead = {a for a, n in losing.items() if self.counts[a] - n <= 0}
+        paths: list[str] = []
+        for archive_id in sorted(dead):
+            group = self.aliases.get(archive_id, set())
+            if all(self.counts.get(a, 0) - losing.get(a, 0) <= 0 for a in group):
+                paths.extend(self.refs.archives[a].path for a in [archive_id, *sorted(group)])
+        return list(dict.fromkeys(paths))
+
+    def drop(self, version: Version) -> None:
+        """Count the version's links gone."""
+        for link in version.links:
+            if link.archive is not None and link.archive in self.counts:
+                self.counts[link.archive] -= 1
+
+
 def _evict(
-    inventory: Inventory,
-    graph: graphs.Graph,
-    items: list[Item],
-    removed: set[str],
-    candidates: list[_Version],
-    policy: Policy,
-    space: Space,
-    take: Callable[[_Version, Reason], None],
+    refs: Referencing,
+    graph: Graph,
+    taken: _Taken,
+    candidates: list[Version],
+    budget: _Budget,
+    orphans: Orphans,
 ) -> tuple[list[str], list[str]]:
     """Evict least recently used versions until every bound holds: (warnings, notes).
 
@@ -204,108 +299,54 @@ def _evict(
     it, and eviction stops at the first version that brings the cache within it. `--min-free`
     counts what it frees on disk, and passes over versions whose archives free nothing there.
     """
-    ledger = Ledger(space.census, space.links, sweep_objects=bool(inventory.files_shards))
     # What the plan so far gains: its own items, and the archives whose last link it removes.
-    planned = [item.path for item in items if item.kind is not ItemKind.OBJECTS]
-    orphaned = [a.path for a in archive_items(inventory, graph, removed)]
-    gained = ledger.unlinked + ledger.take([*planned, *orphaned])
-    size = space.cache_disk - gained.cache
-    free = space.free + gained.disk
-
-    def over() -> bool:
-        return policy.max_size is not None and size > policy.max_size
-
-    def low() -> bool:
-        return policy.min_free is not None and free < policy.min_free
-
-    def sizes() -> list[str]:
-        if policy.max_size is None:
-            return []
-        return [
-            f"--max-size {format_size(policy.max_size)}: the cache is "
-            f"{format_size(space.cache_disk)} as `uv cache size` counts it, "
-            f"{format_size(size)} after this sweep"
-        ]
-
-    if not (over() or low()):
-        return [], sizes()
-    # Surviving links per archive. Links that cannot be read keep every archive, as in the graph.
-    survivors: dict[str, int] = {}
-    for archive_id, links in graph.referrers.items():
-        survivors[archive_id] = sum(1 for link in links if graphs.holder(link, removed) is None)
-    blocked = any(graphs.covering(link.path, removed) is None for link in graph.unreadable)
-    # An archive-bucket entry that is a symlink to another archive lives and dies with it.
-    aliases: dict[str, set[str]] = {}
-    for archive in inventory.archives.values():
-        if archive.alias_of is not None:
-            aliases.setdefault(archive.id, set()).add(archive.alias_of)
-            aliases.setdefault(archive.alias_of, set()).add(archive.id)
-
-    def orphans(version: _Version) -> list[str]:
-        """The archives whose last surviving link this version holds."""
-        if blocked:
-            return []
-        losing: dict[str, int] = {}
-        for link in version.links:
-            if link.archive is not None and link.archive in survivors:
-                losing[link.archive] = losing.get(link.archive, 0) + 1
-        dead = {a for a, n in losing.items() if survivors[a] - n <= 0}
-        paths: list[str] = []
-        for archive_id in sorted(dead):
-            group = aliases.get(archive_id, set())
-            if all(survivors.get(a, 0) - losing.get(a, 0) <= 0 for a in group):
-                paths.extend(inventory.archives[a].path for a in [archive_id, *sorted(group)])
-        return list(dict.fromkeys(paths))
-
-    def frees_nothing(version: _Version) -> bool:
-        """Whether the archives it links to, even once they all go, would free next to nothing
-        on disk: less than a tenth of what they take off the cache, the rest being held by
-        hard links outside it (uv rewrites a few small files, such as RECORD, on install)."""
-        archives = [
-            inventory.archives[link.archive].path
-            for link in version.links
-            if link.archive is not None and link.archive in inventory.archives
-        ]
-        if not archives:
-            return False
-        gain = ledger.gain(archives)
-        return gain.disk * 10 < gain.cache
-
+    planned = [item.path for item in taken.items if item.kind is not ItemKind.OBJECTS]
+    orphaned = [archive.path for archive in orphans(taken.removed)]
+    budget.size -= budget.ledger.unlinked.cache
+    budget.free += budget.ledger.unlinked.disk
+    budget.gain([*planned, *orphaned])
+    if not (budget.over() or budget.low()):
+        return [], budget.sizes()
+    survivors = _Survivors(refs, graph, taken.removed)
     candidates.sort(key=lambda v: (v.last_used, v.paths))
     passed_over = 0
     deciding: list[str] = []
     for version in candidates:
-        bounds = [name for name, unmet in (("--max-size", over()), ("--min-free", low())) if unmet]
+        bounds = budget.unmet()
         if not bounds:
             break
-        if bounds == ["--min-free"] and frees_nothing(version):
+        if bounds == ["--min-free"] and budget.frees_nothing(refs, version):
             passed_over += 1
             continue
         deciding = bounds
-        take(version, Reason.OVER_SIZE if bounds[0] == "--max-size" else Reason.LOW_SPACE)
-        gain = ledger.take([*version.paths, *orphans(version)])
-        size -= gain.cache
-        free += gain.disk
-        for link in version.links:
-            if link.archive is not None and link.archive in survivors:
-                survivors[link.archive] -= 1
+        taken.take(version, Reason.OVER_SIZE if bounds[0] == "--max-size" else Reason.LOW_SPACE)
+        budget.gain([*version.paths, *survivors.orphans(version)])
+        survivors.drop(version)
+    return _budget_messages(budget, deciding, passed_over)
+
+
+def _budget_messages(
+    budget: _Budget, deciding: list[str], passed_over: int
+) -> tuple[list[str], list[str]]:
+    """(warnings, notes) on how the eviction ended."""
+    policy = budget.policy
     warnings: list[str] = []
-    notes = sizes()
+    notes = budget.sizes()
     both = policy.max_size is not None and policy.min_free is not None
     if both and deciding:
         warnings.append(f"{' and '.join(deciding)} decided the eviction")
-    if over():
+    if budget.over():
         assert policy.max_size is not None
         warnings.append(
             f"the size budget (--max-size) cannot be met: "
-            f"{format_size(size - policy.max_size)} short after every eviction "
+            f"{format_size(budget.size - policy.max_size)} short after every eviction "
             "(what is left is kept, in use, or not a cached package version)"
         )
-    if low():
+    if budget.low():
         assert policy.min_free is not None
         line = (
             f"the size budget (--min-free) cannot be met: "
-            f"{format_size(policy.min_free - free)} short after every eviction"
+            f"{format_size(policy.min_free - budget.free)} short after every eviction"
         )
         if passed_over:
             line += f"; {_versions_text(passed_over)} not evicted: {_OUTSIDE}"

@@ -18,13 +18,15 @@ import anyio.to_thread
 
 from janitor import lock, plan, render
 from janitor.errors import EXIT_PARTIAL, CacheBusy
+from janitor.graph import build
 from janitor.inventory import Inventory
 from janitor.layout.follow import Release
-from janitor.policy import Policy, Space, apply_policy, budget_trees
+from janitor.policy import Policy, Space
 from janitor.remove import Removal, Reporter, execute
 from janitor.scan.cache import scan
 from janitor.scan.measure import Census, disk_usage, take_census
 from janitor.scan.walk import ScanOptions
+from janitor.uvpolicy import apply_policy, budget_trees
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,11 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
         stale=bool(request.packages),
     )
     inventory = await scan(root, options, releases=request.releases)
+    graph = build(inventory)  # one reference graph for the plan and the policy
     if request.packages:
-        the_plan = plan.packages(inventory, request.packages)
+        the_plan = plan.packages(inventory, request.packages, graph=graph)
     else:
-        the_plan = plan.prune(inventory, ci=request.ci)
+        the_plan = plan.prune(inventory, ci=request.ci, graph=graph)
     if request.notes:
         the_plan = replace(the_plan, notes=(*request.notes, *the_plan.notes))
     census = None
@@ -118,7 +121,8 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
             free = await anyio.to_thread.run_sync(request.free_space, root)
             space = Space(size, free, census, links)
         the_plan = replace(
-            apply_policy(inventory, the_plan, policy, space), missing=the_plan.missing
+            apply_policy(inventory, the_plan, policy, space, graph=graph),
+            missing=the_plan.missing,
         )
     if sizes:
         the_plan = await _measured(root, inventory, the_plan, census)

@@ -1,0 +1,94 @@
+"""The policies on a uv cache: what one cached version of a package is, and what a budget measures.
+
+A version is a link in the wheels bucket with its pointer files, or a version directory of the
+sdists bucket, in the buckets of the uvs followed; `apply_policy` hands those to the generic
+policies (janitor.policy) with the archives they orphan described as a uv plan describes them.
+Pure. May import janitor.inventory, janitor.graph, janitor.plan, janitor.policy and
+janitor.layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from janitor import policy as policies
+from janitor.graph import Graph, build
+from janitor.inventory import Inventory, Link
+from janitor.layout import uv
+from janitor.plan import Item, ItemKind, Plan, archive_items
+from janitor.policy import Policy, Space, Version
+
+
+def versions(inventory: Inventory) -> list[Version]:
+    """Every version in the current wheels and sdists buckets, grouped by package directory."""
+    wheels = tuple(f"{name}/" for name in inventory.current_of(uv.Kind.WHEELS))
+    sdists = tuple(f"{name}/" for name in inventory.current_of(uv.Kind.SDISTS))
+    by_paths: dict[tuple[str, ...], tuple[str, list[Link]]] = {}
+    for link in inventory.links:
+        if not (link.package and link.version):
+            continue
+        if link.path.startswith(wheels):
+            key = link.path.rpartition("/")[0]
+            paths: tuple[str, ...] = (link.path, *link.pointers)
+        elif link.path.startswith(sdists):
+            # `<bucket>/<shard>/.../<name>/<version>/<revision>/<link>`: the version directory.
+            version_dir = link.path.rsplit("/", 2)[0]
+            key = version_dir.rpartition("/")[0]
+            paths = (version_dir,)
+        else:
+            continue
+        by_paths.setdefault(paths, (key, []))[1].append(link)
+    # The package and version are those of the first link found in the paths.
+    return [
+        Version(
+            key,
+            links[0].package or "",
+            links[0].version or "",
+            paths,
+            tuple(links),
+            max([0.0, *(link.last_used for link in links)]),
+        )
+        for paths, (key, links) in by_paths.items()
+    ]
+
+
+def budget_trees(inventory: Inventory, base: Plan) -> list[str]:
+    """Every tree a size budget may count: the base plan's, every archive, every version's."""
+    paths = [item.path for item in base.items if item.kind is not ItemKind.OBJECTS]
+    paths.extend(archive.path for archive in inventory.archives.values())
+    for version in versions(inventory):
+        paths.extend(version.paths)
+    return list(dict.fromkeys(paths))
+
+
+def apply_policy(
+    inventory: Inventory,
+    base: Plan,
+    policy: Policy,
+    space: Space | None = None,
+    *,
+    graph: Graph | None = None,
+) -> Plan:
+    """Add what a policy removes to a uv plan: old versions, surplus versions, LRU until in
+    budget (see janitor.policy.apply); `graph` is the inventory's, when already built.
+
+    A size budget needs `space`: the cache's size and free space, and a census of every tree
+    `budget_trees` names.
+    """
+    if not policy.active:
+        return base
+    graph = build(inventory) if graph is None else graph
+
+    def orphans(removed: Collection[str]) -> list[Item]:
+        return archive_items(inventory, graph, removed)
+
+    return policies.apply(
+        inventory,
+        versions(inventory),
+        base,
+        policy,
+        space,
+        graph=graph,
+        orphans=orphans,
+        sweep_objects=bool(inventory.files_shards),
+    )
