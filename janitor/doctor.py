@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from janitor import finduv, locate, lock, plan
 from janitor.errors import Refused
 from janitor.inventory import Inventory
 from janitor.layout import follow
-from janitor.layout.names import TRASH_DIR
+from janitor.layout.names import LOCK_FILE, TRASH_DIR
 from janitor.scan.cache import scan
 from janitor.scan.measure import take_census
 from janitor.scan.walk import ScanOptions
@@ -79,7 +79,7 @@ def access_times(path: Path) -> tuple[str, bool]:
 
 def lock_state(root: Path) -> tuple[str, bool]:
     """Whether uv's lock is free, held by a running uv, or unsupported here."""
-    lock_path = root / ".lock"
+    lock_path = root / LOCK_FILE
     try:
         fd = os.open(lock_path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -117,29 +117,8 @@ def diagnose(cache_dir: Path | None, uv_paths: Sequence[Path] = ()) -> Diagnosis
     if len(differing) > 1:
         problems.append("the uvs found use different caches: " + ", ".join(sorted(differing)))
     exists = location.path.is_dir()
-    names: list[str] = []
-    if exists:
-        try:
-            root = locate.validate(location)
-        except Refused as refused:
-            problems.append(str(refused))
-            root = location.path
-        else:
-            names = sorted(os.listdir(root))
-    else:
-        root = location.path
-    # Two binaries of one release (a copy on PATH beside the venv's own) share its Release.
-    by_version = {release.version: release for release in releases}
-    prunes = anyio.run(_prunes, root, releases) if names else {}
-    views = []
-    for uv in uvs:
-        release = by_version[uv.version]
-        mine = [name for name in names if name in release.buckets]
-        its_prune = prunes.get(release.version)
-        stale = [item.path for item in its_prune.items if "/" not in item.path] if its_prune else []
-        views.append(
-            UvView(uv, release.source, answers[uv.path], tuple(mine), tuple(stale), its_prune)
-        )
+    root, names = _cache(location, problems) if exists else (location.path, [])
+    views = _views(uvs, releases, answers, root, names)
     layout = follow.plan_layout(releases, names)
     unknown = [name for name, status in layout.statuses.items() if status is follow.Status.UNKNOWN]
     if unknown:
@@ -152,17 +131,7 @@ def diagnose(cache_dir: Path | None, uv_paths: Sequence[Path] = ()) -> Diagnosis
     lock_text, lock_ok = lock_state(root) if exists else ("no cache", True)
     if not lock_ok:
         problems.append(f"lock: {lock_text}")
-    trash: list[str] = []
-    if exists and TRASH_DIR in names:
-        try:
-            trash = sorted(os.listdir(root / TRASH_DIR))
-        except OSError as err:
-            problems.append(f"cannot read {root / TRASH_DIR}: {err.strerror}")
-        if trash:
-            problems.append(
-                f"{len(trash)} trees an interrupted or failed sweep left in {TRASH_DIR}: "
-                "the next sweep removes them"
-            )
+    trash = _trash(root, problems) if exists and TRASH_DIR in names else []
     return Diagnosis(
         uvs=tuple(views),
         cache=location.path,
@@ -177,6 +146,55 @@ def diagnose(cache_dir: Path | None, uv_paths: Sequence[Path] = ()) -> Diagnosis
     )
 
 
+def _cache(location: locate.Location, problems: list[str]) -> tuple[Path, list[str]]:
+    """The root of an existing cache directory and its top-level names (none when it is not a
+    cache janitor may clean, which is a problem)."""
+    try:
+        root = locate.validate(location)
+    except Refused as refused:
+        problems.append(str(refused))
+        return location.path, []
+    return root, sorted(os.listdir(root))
+
+
+def _views(
+    uvs: Sequence[finduv.Uv],
+    releases: Sequence[follow.Release],
+    answers: Mapping[Path, Path | None],
+    root: Path,
+    names: Sequence[str],
+) -> list[UvView]:
+    """What each uv found makes of the cache's buckets, with its own prune measured."""
+    # Two binaries of one release (a copy on PATH beside the venv's own) share its Release.
+    by_version = {release.version: release for release in releases}
+    prunes = anyio.run(_prunes, root, releases) if names else {}
+    views = []
+    for uv in uvs:
+        release = by_version[uv.version]
+        mine = [name for name in names if name in release.buckets]
+        its_prune = prunes.get(release.version)
+        stale = [item.path for item in its_prune.items if "/" not in item.path] if its_prune else []
+        views.append(
+            UvView(uv, release.source, answers[uv.path], tuple(mine), tuple(stale), its_prune)
+        )
+    return views
+
+
+def _trash(root: Path, problems: list[str]) -> list[str]:
+    """What an interrupted or failed sweep left in janitor's trash (a problem when anything)."""
+    trash: list[str] = []
+    try:
+        trash = sorted(os.listdir(root / TRASH_DIR))
+    except OSError as err:
+        problems.append(f"cannot read {root / TRASH_DIR}: {err.strerror}")
+    if trash:
+        problems.append(
+            f"{len(trash)} trees an interrupted or failed sweep left in {TRASH_DIR}: "
+            "the next sweep removes them"
+        )
+    return trash
+
+
 async def _prunes(
     root: Path, releases: Sequence[follow.Release]
 ) -> dict[follow.Version, plan.Plan]:
@@ -185,11 +203,11 @@ async def _prunes(
     for release in releases:
         inventory = await scan(root, ScanOptions(stale=False), releases=[release])
         inventory = _as_uv_prunes(inventory)
-        the_plan = plan.prune(inventory)
-        paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
+        pruned = plan.prune(inventory)
+        paths = [item.path for item in pruned.items if item.kind is not plan.ItemKind.OBJECTS]
         census = await take_census(root, paths, inventory.files_shards)
         freed = census.freed(paths, sweep_objects=bool(inventory.files_shards))
-        found[release.version] = the_plan.measured(freed)
+        found[release.version] = pruned.measured(freed)
     return found
 
 
