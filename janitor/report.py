@@ -92,21 +92,22 @@ def _occupied(census: Census, paths: Sequence[str]) -> int:
     return total + sum(shared.values())
 
 
-def _frees(census: Census, the_plan: plan.Plan, objects: bool) -> dict[str, Usage]:
-    paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
+def _frees(census: Census, planned: plan.Plan, objects: bool) -> dict[str, Usage]:
+    paths = [item.path for item in planned.items if item.kind is not plan.ItemKind.OBJECTS]
     return census.freed(paths, sweep_objects=objects)
 
 
 async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = ()) -> Report:
     """Scan, plan and measure everything a report shows."""
     inventory = await scan(root, ScanOptions(stale=False), releases=releases)
-    prune = plan.prune(inventory)
-    prune_ci = plan.prune(inventory, ci=True)
+    references = graph.build(inventory)  # one graph for every plan
+    prune = plan.prune(inventory, graph=references)
+    prune_ci = plan.prune(inventory, ci=True, graph=references)
     names = sorted(
         {name for a in inventory.archives.values() for name, _ in a.packages}
         | {entry.package for entry in inventory.entries}
     )
-    per_package = {name: plan.packages(inventory, [name]) for name in names}
+    per_package = {name: plan.packages(inventory, [name], graph=references) for name in names}
     owned = _owned(inventory)
     census = await take_census(
         root,
@@ -117,7 +118,29 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
     everything = census.freed([top.name for top in inventory.top], sweep_objects=False)
     size, files, per_top = await disk_usage(root)
     statuses = {top.name: top.status for top in inventory.top if top.status in _BUCKETS}
-    buckets = {name: bytes_ for name, bytes_ in per_top.items() if name in statuses}
+    return Report(
+        cache_dir=str(root),
+        size=size,
+        files=files,
+        buckets={name: bytes_ for name, bytes_ in per_top.items() if name in statuses},
+        bucket_status={name: status.value for name, status in statuses.items()},
+        everything=sum(usage.disk for usage in everything.values()),
+        prune=prune.measured(_frees(census, prune, objects)),
+        prune_ci=prune_ci.measured(_frees(census, prune_ci, objects)),
+        packages=_package_rows(inventory, per_package, census, owned, objects),
+        environments=_environments(inventory),
+        notes=(*notes, *inventory.notes),
+    )
+
+
+def _package_rows(
+    inventory: Inventory,
+    per_package: Mapping[str, plan.Plan],
+    census: Census,
+    owned: Mapping[str, Sequence[str]],
+    objects: bool,
+) -> tuple[PackageRow, ...]:
+    """One row per package, the largest first: its versions, archives, size and what it frees."""
     versions: dict[str, set[str]] = {}
     archives: dict[str, int] = {}
     for archive in inventory.archives.values():
@@ -138,6 +161,11 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
                 _occupied(census, owned.get(name, ())),
             )
         )
+    return tuple(sorted(rows, key=lambda row: (-row.size, -row.frees, row.name)))
+
+
+def _environments(inventory: Inventory) -> tuple[tuple[str, str | None], ...]:
+    """Each cached environment with its packages in one line."""
     environments = []
     for env in inventory.environments:
         detail = None
@@ -146,19 +174,7 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
             if venv is not None and venv.packages:
                 detail = describe_packages(venv.packages, venv.roots)
         environments.append((env.path, detail))
-    return Report(
-        cache_dir=str(root),
-        size=size,
-        files=files,
-        buckets=buckets,
-        bucket_status={name: status.value for name, status in statuses.items()},
-        everything=sum(usage.disk for usage in everything.values()),
-        prune=prune.measured(_frees(census, prune, objects)),
-        prune_ci=prune_ci.measured(_frees(census, prune_ci, objects)),
-        packages=tuple(sorted(rows, key=lambda row: (-row.size, -row.frees, row.name))),
-        environments=tuple(environments),
-        notes=(*notes, *inventory.notes),
-    )
+    return tuple(environments)
 
 
 def _version_key(version: str) -> tuple[int, object]:
