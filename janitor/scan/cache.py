@@ -19,6 +19,7 @@ import anyio.abc
 from janitor.inventory import Archive, Environment, Inventory, Link, TopEntry
 from janitor.layout import uv
 from janitor.layout.follow import LIVE, Layout, References, Release, Status, plan_layout
+from janitor.layout.names import TRASH_DIR
 from janitor.scan.archives import scan_archive_chunk
 from janitor.scan.links import finish_links
 from janitor.scan.pace import Pace
@@ -63,7 +64,7 @@ async def scan(
             group.start_soon(tasks.archives_of, layout.bucket(uv.Kind.ARCHIVE))
         if layout.bucket(uv.Kind.BUILDS) in dirs:
             group.start_soon(tasks.builds_of, layout.bucket(uv.Kind.BUILDS))
-        if uv.TRASH_DIR in dirs:
+        if TRASH_DIR in dirs:
             group.start_soon(tasks.trash_of)
     return await tasks.inventory(top)
 
@@ -175,8 +176,8 @@ class _Tasks:
 
     async def trash_of(self) -> None:
         """What an interrupted run left in janitor's trash."""
-        listing = await self._list(uv.TRASH_DIR)
-        self.trash.extend(f"{uv.TRASH_DIR}/{name}" for name, _d, _l in listing)
+        listing = await self._list(TRASH_DIR)
+        self.trash.extend(f"{TRASH_DIR}/{name}" for name, _d, _l in listing)
 
     async def files_of(self, bucket: str) -> None:
         """The shard directories of a content-addressed bucket."""
