@@ -73,21 +73,21 @@ async def run(request: Request) -> Result:
     started = time.monotonic()
     try:
         if request.dry_run:
-            the_plan, removal = await plan_sweep(request, sizes=True), None
+            planned, removal = await plan_sweep(request, sizes=True), None
         elif request.force:
-            the_plan, removal = await _remove(request)
+            planned, removal = await _remove(request)
         else:
             async with lock.exclusive(request.root, wait=request.wait, on_busy=request.on_busy):
-                the_plan, removal = await _remove(request)
+                planned, removal = await _remove(request)
     except CacheBusy as busy:
         if request.log:
             await _log(request, None, None, time.monotonic() - started, busy.exit_code)
         raise
     duration = time.monotonic() - started
-    result = Result(the_plan, removal, duration)
+    result = Result(planned, removal, duration)
     if removal is not None and request.log:
-        warning = await _log(request, the_plan, removal, duration, result.exit_code)
-        result = Result(the_plan, removal, duration, warning)
+        warning = await _log(request, planned, removal, duration, result.exit_code)
+        result = Result(planned, removal, duration, warning)
     return result
 
 
@@ -101,11 +101,11 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
     inventory = await scan(root, options, releases=request.releases)
     graph = build(inventory)  # one reference graph for the plan and the policy
     if request.packages:
-        the_plan = plan.packages(inventory, request.packages, graph=graph)
+        planned = plan.packages(inventory, request.packages, graph=graph)
     else:
-        the_plan = plan.prune(inventory, ci=request.ci, graph=graph)
+        planned = plan.prune(inventory, ci=request.ci, graph=graph)
     if request.notes:
-        the_plan = replace(the_plan, notes=(*request.notes, *the_plan.notes))
+        planned = replace(planned, notes=(*request.notes, *planned.notes))
     census = None
     if policy.active:
         space = None
@@ -114,47 +114,47 @@ async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
             # size as `uv cache size` counts it with the links of each inode inside it, and
             # the room left on its filesystem.
             census = await take_census(
-                root, budget_trees(inventory, the_plan), inventory.files_shards
+                root, budget_trees(inventory, planned), inventory.files_shards
             )
             links: dict[tuple[int, int], int] = {}
             size, _, _ = await disk_usage(root, links=links)
             free = await anyio.to_thread.run_sync(request.free_space, root)
             space = Space(size, free, census, links)
-        the_plan = replace(
-            apply_policy(inventory, the_plan, policy, space, graph=graph),
-            missing=the_plan.missing,
+        planned = replace(
+            apply_policy(inventory, planned, policy, space, graph=graph),
+            missing=planned.missing,
         )
     if sizes:
-        the_plan = await _measured(root, inventory, the_plan, census)
-    return the_plan
+        planned = await _measured(root, inventory, planned, census)
+    return planned
 
 
 async def _measured(
-    root: Path, inventory: Inventory, the_plan: plan.Plan, census: Census | None = None
+    root: Path, inventory: Inventory, planned: plan.Plan, census: Census | None = None
 ) -> plan.Plan:
     """The plan with what each item frees, measured together (hard links across items); a
     census that holds every item already is used as it is."""
-    paths = [item.path for item in the_plan.items if item.kind is not plan.ItemKind.OBJECTS]
+    paths = [item.path for item in planned.items if item.kind is not plan.ItemKind.OBJECTS]
     if census is None or any(path not in census.trees for path in paths):
         census = await take_census(root, paths, inventory.files_shards)
-    return the_plan.measured(census.freed(paths, sweep_objects=bool(inventory.files_shards)))
+    return planned.measured(census.freed(paths, sweep_objects=bool(inventory.files_shards)))
 
 
 async def _remove(request: Request) -> tuple[plan.Plan, Removal]:
-    the_plan = await plan_sweep(request, sizes=False)
+    planned = await plan_sweep(request, sizes=False)
     removal = await execute(
         request.root,
-        the_plan,
+        planned,
         workers=request.workers,
         processes=request.processes,
         reporter=request.reporter,
     )
-    return the_plan, removal
+    return planned, removal
 
 
 async def _log(
     request: Request,
-    the_plan: plan.Plan | None,
+    planned: plan.Plan | None,
     removal: Removal | None,
     duration: float,
     exit_code: int,
@@ -162,7 +162,7 @@ async def _log(
     """Append the run to janitor's run log; a log that cannot be written never fails a sweep."""
     root, policy = request.root, request.policy
     document: dict[str, Any] = (
-        render.sweep_json(str(root), the_plan, removal, duration) if the_plan else {}
+        render.sweep_json(str(root), planned, removal, duration) if planned else {}
     )
     from janitor import runlog  # aiofiles is only needed here: kept off start-up
 
