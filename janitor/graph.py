@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from janitor.inventory import Inventory, Link, LinkState
+from janitor.inventory import Archive, Inventory, Link, LinkState
+
+
+class Referencing(Protocol):
+    """What the graph needs of a cache's inventory: its links and the trees they may reach."""
+
+    @property
+    def links(self) -> tuple[Link, ...]: ...
+
+    @property
+    def archives(self) -> Mapping[str, Archive]: ...
 
 
 def ancestors(path: str) -> Iterable[str]:
@@ -50,7 +61,7 @@ class Graph:
         )
 
 
-def build(inventory: Inventory) -> Graph:
+def build(inventory: Referencing) -> Graph:
     """Index every link that reaches an archive of the inventory."""
     referrers: dict[str, list[Link]] = {}
     unreadable = []
@@ -63,7 +74,7 @@ def build(inventory: Inventory) -> Graph:
 
 
 def dead_archives(
-    inventory: Inventory, graph: Graph, removed: Collection[str]
+    inventory: Referencing, graph: Graph, removed: Collection[str]
 ) -> dict[str, tuple[str, ...]]:
     """Archives no surviving link reaches, each with the removed paths that held its links.
 
