@@ -64,16 +64,26 @@ def _value(kind: str, bounds: tuple[float | None, float | None], text: str) -> A
 
 
 def parse(
-    args: Sequence[str], table: dict[str, tuple[str, str, tuple[float | None, float | None]]]
+    args: Sequence[str],
+    table: dict[str, tuple[str, str, tuple[float | None, float | None]]],
+    words: tuple[str, Sequence[str]] | None = None,
 ) -> dict[str, Any] | None:
-    """Options as typer's parameters, or None for anything left to the full parser."""
+    """Options as typer's parameters, or None for anything left to the full parser.
+
+    `words`: the parameter of one optional argument, and the words it may be.
+    """
     params: dict[str, Any] = {}
     position = 0
     while position < len(args):
         name, has_value, text = args[position].partition("=")
         spec = table.get(name)
+        word = spec is None and not has_value and words is not None and name in words[1]
+        if word and words is not None and words[0] not in params:
+            params[words[0]] = name
+            position += 1
+            continue
         if spec is None:
-            return None  # --help, --, positional arguments, `-qv`, unknown options
+            return None  # --help, --, other arguments, `-qv`, unknown options
         parameter, kind, bounds = spec
         if kind == "flag":
             if has_value:
@@ -120,7 +130,7 @@ def _dir(args: Sequence[str]) -> int | None:
 def _sweep(args: Sequence[str]) -> int | None:
     from janitor.cli import sweeping
 
-    params = parse(args, SWEEP_OPTIONS)
+    params = parse(args, SWEEP_OPTIONS, words=("cache", sweeping.CACHES))
     if params is None:
         return None
     chosen = sweeping.options(params)

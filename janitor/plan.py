@@ -45,6 +45,15 @@ class Reason(str, enum.Enum):
     UNREFERENCED = "archive nothing links to"
     ORPHANED = "archive whose last link is removed"
     UNLINKED_OBJECTS = "content-addressed files no archive links to"
+    # The Hugging Face hub cache (janitor.hf).
+    DETACHED = "revision no ref names"
+    REQUESTED_REPO = "requested repository"
+    REQUESTED_REVISION = "requested revision"
+    LAST_REVISION = "repository whose last revision is removed"
+    OF_REMOVED_REVISION = "ref or listing of a removed revision"
+    UNLINKED_BLOB = "blob no snapshot links to"
+    ORPHANED_BLOB = "blob whose last snapshot link is removed"
+    INCOMPLETE_DOWNLOAD = "download left halfway"
 
 
 class ItemKind(str, enum.Enum):
@@ -60,6 +69,10 @@ class ItemKind(str, enum.Enum):
     # A shard of the content-addressed store: only its files that no archive, venv or other link
     # holds any more are removed, in place, once the archives are gone (as uv does).
     OBJECTS = "objects"
+    # The Hugging Face hub cache: a repository folder, a blob, a download left halfway.
+    REPO = "repo"
+    BLOB = "blob"
+    DOWNLOAD = "download"
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ class Item:
     @property
     def phase(self) -> int:
         """0 for what holds links, 1 for archives, 2 for content-addressed files."""
-        if self.kind is ItemKind.ARCHIVE:
+        if self.kind in (ItemKind.ARCHIVE, ItemKind.BLOB):
             return 1
         return 2 if self.kind is ItemKind.OBJECTS else 0
 

@@ -26,6 +26,9 @@ _NOUNS = {
     ItemKind.ENVIRONMENT: ("environment", "environments"),
     ItemKind.ARCHIVE: ("archive", "archives"),
     ItemKind.OBJECTS: ("content-addressed shard", "content-addressed shards"),
+    ItemKind.REPO: ("repository", "repositories"),
+    ItemKind.BLOB: ("blob", "blobs"),
+    ItemKind.DOWNLOAD: ("download left halfway", "downloads left halfway"),
 }
 
 

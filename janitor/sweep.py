@@ -34,9 +34,11 @@ class Request:
     """What to sweep and how."""
 
     root: Path  # validated, resolved cache root
+    kind: str = "uv"  # which cache it is: "uv", or "hf" (the Hugging Face hub's)
     # The uv releases followed, newest first (janitor.layout.follow); empty: no uv was found.
     releases: tuple[Release, ...] = ()
-    packages: tuple[str, ...] = ()  # normalised names; empty: a prune
+    # uv: normalised package names; hf: repositories and revisions as typed; empty: a prune
+    packages: tuple[str, ...] = ()
     ci: bool = False
     policy: Policy = field(default_factory=Policy)
     dry_run: bool = False
@@ -74,7 +76,8 @@ async def run(request: Request) -> Result:
     try:
         if request.dry_run:
             planned, removal = await plan_sweep(request, sizes=True), None
-        elif request.force:
+        elif request.force or request.kind != "uv":
+            # The hub cache has no whole-cache lock: its scan sees running downloads by theirs.
             planned, removal = await _remove(request)
         else:
             async with lock.exclusive(request.root, wait=request.wait, on_busy=request.on_busy):
@@ -94,6 +97,10 @@ async def run(request: Request) -> Result:
 async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
     """Scan the cache and plan the sweep; with `sizes`, every item is measured."""
     root, policy = request.root, request.policy
+    if request.kind == "hf":
+        from janitor.hf.sweep import plan_hub
+
+        return await plan_hub(root, request.packages, sizes=sizes)
     options = ScanOptions(
         times=policy.older_than is not None or policy.sized,
         stale=bool(request.packages),

@@ -6,14 +6,27 @@ import dataclasses
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.hubfactory import HubCache, fill, standard_hub
+from tests.hubserver import Hub
 from tests.uvfactory import UvCache, build_cache, copy_cache
 
 # Variables that could lead uv (or janitor) to a cache, a config or a log the tests do not own.
-_CACHE_VARIABLES = ("UV_CACHE_DIR", "UV_CONFIG_FILE", "UV_NO_CACHE", "XDG_BIN_HOME", "CARGO_HOME")
+_CACHE_VARIABLES = (
+    "UV_CACHE_DIR",
+    "UV_CONFIG_FILE",
+    "UV_NO_CACHE",
+    "XDG_BIN_HOME",
+    "CARGO_HOME",
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "HF_HOME",
+    "HF_ENDPOINT",
+)
 _SESSION_HOME: list[Path] = []
 
 
@@ -89,3 +102,29 @@ def uv_cache(pristine_cache: UvCache, tmp_path: Path) -> UvCache:
     root = tmp_path / "cache"
     copy_cache(pristine_cache.root, root)
     return dataclasses.replace(pristine_cache, root=root)
+
+
+@pytest.fixture(scope="session")
+def hub_server() -> Iterator[tuple[Hub, str]]:
+    """The tests' own hub on 127.0.0.1 for the whole session, and its endpoint."""
+    hub = Hub()
+    with hub.serve() as endpoint:
+        yield hub, endpoint
+
+
+@pytest.fixture(scope="session")
+def pristine_hub(hub_server: tuple[Hub, str], tmp_path_factory: pytest.TempPathFactory) -> HubCache:
+    """One hub cache written by the real client; never modify it, use `hub_cache`."""
+    hub, endpoint = hub_server
+    cache = standard_hub(hub)
+    cache.root = tmp_path_factory.mktemp("pristine-hub") / "hub"
+    fill(endpoint, cache)
+    return cache
+
+
+@pytest.fixture
+def hub_cache(pristine_hub: HubCache, tmp_path: Path) -> HubCache:
+    """A private copy of the pristine hub cache, its links copied as links."""
+    root = tmp_path / "hub"
+    shutil.copytree(pristine_hub.root, root, symlinks=True)
+    return dataclasses.replace(pristine_hub, root=root)

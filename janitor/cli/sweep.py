@@ -28,6 +28,8 @@ PackageOption = Annotated[
 
 
 def sweep(
+    # Described in the docstring: click would list it with a Python type name.
+    cache: Annotated[str, typer.Argument(metavar="[uv|hf|all]", hidden=True)] = "uv",
     package: PackageOption = None,
     cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to clean")] = None,
     uv: UvOption = None,
@@ -144,6 +146,9 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Remove what nothing uses (as `uv cache prune`), or whole packages with --package.
+
+    The cache is uv's (the default), hf (the Hugging Face hub's: --package ORG/NAME,
+    datasets/ORG/NAME or ORG/NAME@REV) or all (both, under one --max-size).
 
     Policies (--older-than, --keep-versions, --max-size, --min-free) add to either; their
     defaults come from the config file, and flags override it.

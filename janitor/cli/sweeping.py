@@ -74,6 +74,7 @@ class Options:
     def __init__(
         self,
         *,
+        cache: str = "uv",
         cache_dir: Path | None,
         cache_dir_from_config: bool,
         uv: tuple[Path, ...],
@@ -88,7 +89,10 @@ class Options:
         workers: int | None,
         processes: int | None,
         warning: str | None,
+        keep_hub: frozenset[str] = frozenset(),
     ) -> None:
+        self.cache = cache  # "uv", "hf" or "all"
+        self.keep_hub = keep_hub  # hub repositories no policy evicts, as users name them
         self.cache_dir = cache_dir
         self.cache_dir_from_config = cache_dir_from_config
         self.uv = uv
@@ -127,6 +131,62 @@ def _size(text: str | None) -> int | None:
         raise UsageError(str(error)) from None
 
 
+# The caches a sweep can clean: uv's, the Hugging Face hub's, or both under one budget.
+CACHES = ("uv", "hf", "all")
+
+
+def hub_names(names: Any, option: str, *, revisions: bool) -> tuple[str, ...]:
+    """Hub repositories (and, with `revisions`, `@REV`) as typed, checked; first spelling first."""
+    from janitor.hf.layout import parse_selector
+
+    checked: list[str] = []
+    for name in names or ():
+        try:
+            selector = parse_selector(name)
+        except ValueError as error:
+            raise UsageError(f"invalid repository for {option}: {error}") from None
+        if selector.revision and not revisions:
+            raise UsageError(f"{option} takes a repository, not a revision: {name!r}")
+        checked.append(selector.label)
+    return tuple(dict.fromkeys(checked))
+
+
+def _cache(params: Mapping[str, Any]) -> str:
+    cache = params.get("cache") or "uv"
+    if cache not in CACHES:
+        raise UsageError(f"unknown cache {cache!r}: choose uv, hf or all")
+    if cache == "all" and params.get("cache_dir") is not None:
+        raise UsageError("--cache-dir names one cache: use it with `janitor sweep uv` or `hf`")
+    if cache == "all" and params.get("package"):
+        raise UsageError(
+            "--package names one cache's packages: use `janitor sweep uv --package NAME` "
+            "or `janitor sweep hf --package ORG/NAME`"
+        )
+    if cache == "hf" and params.get("ci"):
+        raise UsageError("--ci applies to uv's cache: use `janitor sweep uv --ci` or `all`")
+    return str(cache)
+
+
+def _keeps(cache: str, names: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """--keep's names for uv (package names) and the hub (repositories): with `all`, each name
+    goes to every cache whose names it fits."""
+    if cache == "uv":
+        return normalised(names, "--keep"), ()
+    if cache == "hf":
+        return (), hub_names(names, "--keep", revisions=False)
+    uv_names: list[str] = []
+    hub: list[str] = []
+    for name in names or ():
+        if _NAME_RE.fullmatch(name):
+            uv_names.append(name)
+        try:
+            hub.extend(hub_names([name], "--keep", revisions=False))
+        except UsageError:
+            if not _NAME_RE.fullmatch(name):
+                raise
+    return normalised(uv_names), tuple(dict.fromkeys(hub))
+
+
 def options(params: Mapping[str, Any]) -> Options:
     """Check the sweep's parsed parameters and fill in the config's defaults.
 
@@ -135,6 +195,7 @@ def options(params: Mapping[str, Any]) -> Options:
     """
     if params.get("verbose") and params.get("quiet"):
         raise UsageError("--verbose and --quiet cannot be used together")
+    cache = _cache(params)
     defaults = load_defaults(params.get("config"))
     cache_dir = params.get("cache_dir")
     older_than = _duration(params.get("older_than"))
@@ -149,17 +210,26 @@ def options(params: Mapping[str, Any]) -> Options:
     wait = params.get("wait")
     if wait is None:
         wait = defaults.wait.total_seconds() if defaults.wait is not None else 300.0
+    if cache == "hf":
+        packages = hub_names(params.get("package"), "--package", revisions=True)
+    else:
+        packages = normalised(params.get("package"), "--package") or normalised(defaults.packages)
+    keep, keep_hub = _keeps(cache, params.get("keep"))
+    # The config's cache directory and packages are uv's.
+    from_config = cache == "uv" and cache_dir is None and defaults.cache_dir is not None
     return Options(
-        cache_dir=cache_dir if cache_dir is not None else defaults.cache_dir,
-        cache_dir_from_config=cache_dir is None and defaults.cache_dir is not None,
+        cache=cache,
+        cache_dir=defaults.cache_dir if from_config else cache_dir,
+        cache_dir_from_config=from_config,
         uv=tuple(params.get("uv") or defaults.uv or ()),
-        packages=normalised(params.get("package"), "--package") or normalised(defaults.packages),
+        packages=packages if cache != "all" else (),
         ci=bool(params.get("ci")) or bool(defaults.ci),
         older_than=older_than,
         keep_versions=pick("keep_versions", params.get("keep_versions")),
         max_size=pick("max_size", max_size),
         min_free=pick("min_free", min_free),
-        keep=frozenset((*normalised(params.get("keep"), "--keep"), *normalised(defaults.keep))),
+        keep=frozenset((*keep, *normalised(defaults.keep))),
+        keep_hub=frozenset(keep_hub),
         wait=float(wait),
         workers=pick("workers", params.get("workers")),
         processes=pick("processes", params.get("processes")),
@@ -170,55 +240,101 @@ def options(params: Mapping[str, Any]) -> Options:
 def run_sweep(
     chosen: Options, *, dry_run: bool, json_output: bool, force: bool, verbose: bool, quiet: bool
 ) -> int:
-    """Carry out a sweep and print its outcome; the exit code."""
+    """Carry out a sweep of the cache chosen (or of both) and print its outcome; the exit code."""
+    show = _Show(dry_run=dry_run, json_output=json_output, verbose=verbose, quiet=quiet)
+    if chosen.cache != "all":
+        return _sweep_one(chosen.cache, chosen, show, force=force)
+    show.heading = True
+    codes = [_sweep_one(kind, chosen, show, force=force) for kind in ("uv", "hf")]
+    if json_output:
+        print_json({"caches": show.documents})
+    return max(codes)
 
+
+class _Show:
+    """How a sweep's outcome is printed (and, with `all`, the JSON documents gathered)."""
+
+    def __init__(self, *, dry_run: bool, json_output: bool, verbose: bool, quiet: bool) -> None:
+        self.dry_run = dry_run
+        self.json_output = json_output
+        self.verbose = verbose
+        self.quiet = quiet
+        self.heading = False  # name each cache before its outcome (`janitor sweep all`)
+        self.documents: dict[str, Any] = {}
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            err(line)
+
+
+# How each cache is named to the user.
+TITLES = {"uv": "uv cache", "hf": "Hugging Face cache"}
+
+
+def _open(kind: str, chosen: Options, show: _Show) -> tuple[Path, Any, list[str]] | None:
+    """The validated root, the uv releases followed and notes; None when there is no cache."""
+    if kind == "hf":
+        from janitor.hf.locate import open_hub
+
+        root = open_hub(chosen.cache_dir, show.say)
+        return None if root is None else (root, (), [])
     from janitor import finduv
 
     uvs = finduv.find(chosen.uv)
     opened = open_cache(
-        chosen.cache_dir, uvs, from_config=chosen.cache_dir_from_config, quiet=quiet
+        chosen.cache_dir, uvs, from_config=chosen.cache_dir_from_config, quiet=show.quiet
     )
     if opened is None:
-        return 0
-    if not json_output and _empty(opened):
-        # Nothing in it but markers: said and logged without the scan, the plan or the engine.
-        if not quiet:
-            for name in chosen.packages:
-                err(f"No cache entries for {name}")
-            err("No unused entries found")
-        if not dry_run:
-            _log_empty(opened, chosen, quiet)
-        return 0
+        return None
     releases, notes = releases_of(uvs)
-    show_progress = not (quiet or json_output or dry_run) and sys.stderr.isatty()
+    return opened, tuple(releases), notes
+
+
+def _sweep_one(kind: str, chosen: Options, show: _Show, *, force: bool) -> int:
+    """Sweep one cache and print its outcome; the exit code."""
+    if show.heading and not show.json_output:
+        show.say(f"{TITLES[kind]}:")
+    opened = _open(kind, chosen, show)
+    if opened is None:
+        return 0
+    root, releases, notes = opened
+    if kind == "uv" and not show.json_output and _empty(root):
+        # Nothing in it but markers: said and logged without the scan, the plan or the engine.
+        for name in chosen.packages:
+            show.say(f"No cache entries for {name}")
+        show.say("No unused entries found")
+        if not show.dry_run:
+            _log_empty(root, chosen, show.quiet)
+        return 0
+    show_progress = not (show.quiet or show.json_output or show.dry_run) and sys.stderr.isatty()
     progress = Progress() if show_progress else None
 
     def on_busy() -> None:
-        if not quiet and chosen.wait:
-            err(
+        if chosen.wait:
+            show.say(
                 "Cache is currently in-use, waiting for other uv processes to finish "
                 "(use `--force` to override)"
             )
 
-    from janitor import render
     from janitor import sweep as sweeps
     from janitor.policy import Policy
 
     request = sweeps.Request(
-        root=opened,
-        releases=tuple(releases),
+        root=root,
+        kind=kind,
+        releases=releases,
         notes=tuple(notes),
         packages=chosen.packages,
-        ci=chosen.ci,
+        ci=chosen.ci and kind == "uv",
         policy=Policy(
             older_than=chosen.older_than,
             keep_versions=chosen.keep_versions,
             max_size=chosen.max_size,
             min_free=chosen.min_free,
-            keep=chosen.keep,
+            keep=chosen.keep_hub if kind == "hf" else chosen.keep,
             now=time.time(),
         ),
-        dry_run=dry_run,
+        dry_run=show.dry_run,
         wait=chosen.wait,
         force=force,
         workers=chosen.workers,
@@ -229,34 +345,43 @@ def run_sweep(
     try:
         result = run(lambda: sweeps.run(request))
     except CacheBusy as busy:
-        if quiet:
+        if show.quiet:
             return busy.exit_code
         raise
     finally:
         if progress is not None:
             progress.stop()
-    if not quiet:
-        for name in result.plan.missing:
-            err(f"No cache entries for {name}")
-    if json_output:
-        print_json(render.sweep_json(str(opened), result.plan, result.removal, result.duration))
+    _print(kind, root, result, show)
+    return result.exit_code
+
+
+def _print(kind: str, root: Path, result: Any, show: _Show) -> None:
+    """A sweep's outcome: JSON, a dry run's plan on stdout, or what was removed on stderr."""
+    from janitor import render
+
+    for name in result.plan.missing:
+        show.say(f"No cache entries for {name}")
+    if show.json_output:
+        document = render.sweep_json(str(root), result.plan, result.removal, result.duration)
+        if show.heading:
+            show.documents[kind] = document
+        else:
+            print_json(document)
     elif result.removal is None:
         # The plan is what a dry run was asked for: data on stdout (`janitor sweep -n | less`);
         # what is said about it goes to stderr with the rest.
         out_lines(render.plan_lines(result.plan))
-        if not quiet:
-            for line in render.plan_summary(result.plan, verbose):
-                err(line)
+        for line in render.plan_summary(result.plan, show.verbose):
+            show.say(line)
     else:
         lines = render.removal_lines(
-            result.removal, result.plan.notes, verbose, result.plan.warnings
+            result.removal, result.plan.notes, show.verbose, result.plan.warnings
         )
         for line in lines:
-            if not quiet or line.startswith("Failed"):
+            if not show.quiet or line.startswith("Failed"):
                 err(line)
-    if result.log_warning and not quiet:
-        err(f"warning: {result.log_warning}")
-    return result.exit_code
+    if result.log_warning:
+        show.say(f"warning: {result.log_warning}")
 
 
 def _empty(root: Path) -> bool:
