@@ -311,3 +311,34 @@ def test_the_client_s_place_is_found_as_the_client_finds_it(
     missing = janitor("sweep", "hf", env=dict(os.environ))
     assert missing.returncode == 0
     assert missing.stderr.startswith("No Hugging Face cache found at: ")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"HF_HOME": "/srv/hf"},
+        {"HF_HOME": "~/hf-home"},
+        {"HF_HUB_CACHE": "/data/hub", "HF_HOME": "/srv/hf"},
+        {"HUGGINGFACE_HUB_CACHE": "/legacy/hub"},
+        {"XDG_CACHE_HOME": "/xdg"},
+        {"HF_HUB_CACHE": "$HOME/models"},
+    ],
+)
+def test_dir_hf_names_the_cache_the_client_uses(settings: dict[str, str]) -> None:
+    env = {**os.environ, **settings}
+    env.pop("HF_ENDPOINT", None)
+    asked = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from huggingface_hub import constants; print(constants.HF_HUB_CACHE)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = janitor("dir", "hf", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == asked.stdout
