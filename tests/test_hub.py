@@ -342,3 +342,29 @@ def test_dir_hf_names_the_cache_the_client_uses(settings: dict[str, str]) -> Non
     result = janitor("dir", "hf", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == asked.stdout
+
+
+def test_report_gives_the_client_s_sizes_and_du_s(hub_cache: HubCache) -> None:
+    result = janitor("report", "hf", "--cache-dir", str(hub_cache.root), "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    du = subprocess.run(
+        ["du", "-s", "--block-size=1", str(hub_cache.root)], capture_output=True, text=True
+    )
+    assert document["size_bytes"] == int(du.stdout.split()[0])
+    seen = client_scan(hub_cache.root)["repos"]
+    assert isinstance(seen, dict)
+    mine = {
+        f"{repo['repo_type']}/{repo['repo'].removeprefix('datasets/')}": {
+            "size_on_disk": repo["size_on_disk"],
+            "revisions": {
+                r["commit"]: {"refs": r["refs"], "size_on_disk": r["size_on_disk"]}
+                for r in repo["revisions"]
+            },
+        }
+        for repo in document["repos"]
+    }
+    assert mine == seen
+    text = janitor("report", "hf", "--cache-dir", str(hub_cache.root))
+    assert text.returncode == 0
+    assert "detached" in text.stdout and "refs/pr/1" in text.stdout
