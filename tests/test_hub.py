@@ -368,3 +368,22 @@ def test_report_gives_the_client_s_sizes_and_du_s(hub_cache: HubCache) -> None:
     text = janitor("report", "hf", "--cache-dir", str(hub_cache.root))
     assert text.returncode == 0
     assert "detached" in text.stdout and "refs/pr/1" in text.stdout
+
+
+def test_why_names_the_snapshots_that_link_to_a_blob(hub_cache: HubCache) -> None:
+    from tests.hubserver import etag_of
+
+    etag = etag_of(hub_cache.contents["weights"])
+    result = janitor("why", "--cache-dir", str(hub_cache.root), etag, "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["blob"] == f"models--org--moving/blobs/{etag}"
+    assert sorted((link["commit"], link["refs"]) for link in document["referenced_by"]) == sorted(
+        [(hub_cache.commits["moving-1"], []), (hub_cache.commits["moving-2"], ["main"])]
+    )
+    missing = janitor("why", "--cache-dir", str(hub_cache.root), "0" * 40)
+    assert missing.returncode == EXIT_USAGE
+    assert missing.stderr == (
+        f"error: No blob {'0' * 40} in {hub_cache.root}: `janitor report hf` lists the "
+        "repositories and revisions\n"
+    )
