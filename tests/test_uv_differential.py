@@ -3,25 +3,17 @@ package removal that leaves `uv cache prune` nothing of the package."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
 from janitor.layout.uv import Kind, normalize
+from tests.clirun import sweep
 from tests.uvfactory import PYTHON, UvCache, copy_cache, run_uv, snapshot
 
 runner = CliRunner()
-
-
-def sweep(cache: Path, *args: str) -> dict[str, object]:
-    result = runner.invoke(app, ["sweep", "--cache-dir", str(cache), "--json", *args])
-    assert result.exit_code == 0, result.output
-    document: dict[str, object] = json.loads(result.stdout)
-    return document
 
 
 def uv_prune(cache: Path, *args: str) -> str:
@@ -46,7 +38,7 @@ def test_sweep_leaves_the_tree_uv_cache_prune_leaves(uv_cache: UvCache, tmp_path
 
     assert snapshot(uv_cache.root) == snapshot(twin)
     # The scenario is not trivial: both removed the same real garbage.
-    removed = {entry["path"] for entry in document["removals"]}  # type: ignore[attr-defined]
+    removed = {entry["path"] for entry in document["removals"]}
     archive = uv_cache.buckets[Kind.ARCHIVE]
     for archive_id in uv_cache.dangling_archives | {uv_cache.env_archive}:
         assert f"{archive}/{archive_id}" in removed
@@ -91,7 +83,7 @@ def test_sweep_package_leaves_uv_cache_prune_nothing_of_it(uv_cache: UvCache, pa
 def test_sweep_package_removes_the_environments_holding_it(uv_cache: UvCache) -> None:
     document = sweep(uv_cache.root, "--package", "beta")
 
-    kinds = {(e["kind"], e["path"]) for e in document["removals"]}  # type: ignore[attr-defined]
+    kinds = {(e["kind"], e["path"]) for e in document["removals"]}
     env_dir = str(uv_cache.env_link.parent)
     assert ("environment", env_dir) in kinds
     archive = uv_cache.buckets[Kind.ARCHIVE]
@@ -143,5 +135,5 @@ def test_dry_run_plans_exactly_what_the_sweep_removes(uv_cache: UvCache) -> None
         return [e["path"] for e in doc["removals"]]  # type: ignore[attr-defined]
 
     assert paths(planned) == paths(done)
-    assert planned["totals"]["files"] == done["totals"]["files"]  # type: ignore[index]
-    assert planned["totals"]["bytes"] == done["totals"]["bytes"]  # type: ignore[index]
+    assert planned["totals"]["files"] == done["totals"]["files"]
+    assert planned["totals"]["bytes"] == done["totals"]["bytes"]
