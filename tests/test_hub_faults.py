@@ -7,7 +7,8 @@ EPERM, EBUSY, ENOTEMPTY, ENOSPC, EIO). At every point the client's own `scan_cac
 the cache without a warning about it (a snapshot link to a missing blob is its "Blob missing
 (broken symlink)" warning, a ref to a missing snapshot its "Reference(s) refer to missing commit
 hashes"), every link left reaches its unchanged blob, and a rerun converges to the tree an
-uninterrupted sweep leaves.
+uninterrupted sweep leaves. The one warning allowed is about the trash folder itself, which the
+client names "not a valid HuggingFace cache directory" while a run's leftovers are in it.
 """
 
 from __future__ import annotations
