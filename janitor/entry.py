@@ -115,10 +115,15 @@ def _err(line: str) -> None:
 def _dir(args: Sequence[str]) -> int | None:
     from janitor import finduv, locate
 
-    params = parse(args, DIR_OPTIONS)
+    params = parse(args, DIR_OPTIONS, words=("cache", ("uv", "hf")))
     if params is None:
         return None
     cache_dir = params.get("cache_dir")
+    if params.get("cache") == "hf":
+        from janitor.hf.locate import locate as locate_hub
+
+        sys.stdout.write(f"{locate_hub(cache_dir)[0]}\n")
+        return 0
     # uv is asked only where it decides: with neither the flag nor UV_CACHE_DIR.
     named = cache_dir is not None or bool(os.environ.get("UV_CACHE_DIR"))
     uvs = [] if named else finduv.find(params.get("uv", []))

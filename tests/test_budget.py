@@ -7,10 +7,8 @@ uv's layout, are swept for real and measured afterwards with `du`."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from janitor.cli.output import follow
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, Kind
 from janitor.policy import Policy
 from janitor.units import format_size
+from tests.clirun import du, sweep
 from tests.uvfactory import (
     CONTENT_ADDRESSED,
     PYTHON,
@@ -44,21 +43,6 @@ from tests.uvfactory import (
 runner = CliRunner()
 DAY = 86400.0
 EVICTED = ("least recently used, over --max-size", "least recently used, under --min-free")
-
-
-def du(root: Path) -> int:
-    """The cache's size as `du -s --block-size=1` counts it (what `uv cache size` prints)."""
-    done = subprocess.run(
-        ["du", "-s", "--block-size=1", str(root)], capture_output=True, text=True, check=True
-    )
-    return int(done.stdout.split()[0])
-
-
-def sweep(root: Path, *args: str) -> dict[str, object]:
-    result = runner.invoke(app, ["sweep", "--json", "--cache-dir", str(root), *args])
-    assert result.exit_code == 0, result.output
-    document: dict[str, object] = json.loads(result.stdout)
-    return document
 
 
 def evicted(document: dict[str, object]) -> set[tuple[str, str]]:
@@ -193,7 +177,7 @@ def test_max_size_just_under_the_size_evicts_one_version(
     assert not document["warnings"], document["warnings"]
     after = du(reported.root)
     assert after <= budget < before
-    assert document["notes"][-1] == (  # type: ignore[index]
+    assert document["notes"][-1] == (
         f"--max-size {format_size(budget)}: the cache is {format_size(before)} as "
         f"`uv cache size` counts it, {format_size(after)} after this sweep"
     )
@@ -408,7 +392,7 @@ def test_max_size_meets_the_budget_with_the_fewest_versions_in_use_order(
     assert gone == set(in_order[: len(gone)]), (in_order, gone)
     after = du(root)
     warnings = document["warnings"]
-    if any("(--max-size) cannot be met" in w for w in warnings):  # type: ignore[attr-defined]
+    if any("(--max-size) cannot be met" in w for w in warnings):
         assert gone == set(in_order) and after > budget, (after, budget)
         return
     assert after <= budget, (after, budget, warnings)

@@ -19,6 +19,7 @@ from janitor.entry import SWEEP_OPTIONS, parse
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, Kind
 from janitor.units import format_size
+from tests.clirun import console
 from tests.test_schedule import Fakes
 from tests.uvfactory import (
     PYTHON,
@@ -32,17 +33,6 @@ from tests.uvfactory import (
 
 runner = CliRunner()
 Outcome = tuple[int, str, str]
-
-
-def console(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The console script's way in (janitor.entry, its quick path first), as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "janitor", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=None if env is None else {**os.environ, **env},
-    )
 
 
 def both_ways(*args: str) -> list[Outcome]:

@@ -5,29 +5,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from janitor.errors import EXIT_BUSY
 from janitor.layout.uv import Kind
+from tests.clirun import console
 from tests.test_lock import lock_is_held
 from tests.uvfactory import PYTHON, UV_BIN, UvCache, make_wheel, run_uv, uv_env
 
 # Seconds after which a process counts as hung. No outcome depends on it: the tests order their
 # processes by pipes and locks, and a healthy run never comes near it on however slow a machine.
 HANG = 600
-
-
-def janitor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "janitor", *args],
-        capture_output=True,
-        text=True,
-        timeout=HANG,
-        check=False,
-    )
 
 
 def uv_process(cache: Path, *args: str) -> subprocess.Popen[str]:
@@ -60,9 +50,9 @@ def test_installs_succeed_while_janitor_sweeps_in_a_loop(uv_cache: UvCache, tmp_
     for round_ in range(6):
         installs.append(uv_process(uv_cache.root, *install))
         # A sweep waits for the install holding the lock, as long as that install takes.
-        sweep = janitor(
+        sweep = console(
             "sweep", "--wait", str(HANG // 2), "--cache-dir", str(uv_cache.root),
-            *sweeps[round_ % 3],
+            *sweeps[round_ % 3], timeout=HANG,
         )  # fmt: skip
         results.append(sweep)
     outcomes = [(p.wait(timeout=HANG), p.communicate()) for p in installs]
@@ -125,7 +115,7 @@ def go_on(tool: subprocess.Popen[str]) -> tuple[str, str]:
 
 def test_the_lock_keeps_a_running_tool_intact(uv_cache: UvCache, tmp_path: Path) -> None:
     with waiting_tool(uv_cache, tmp_path) as tool:
-        sweep = janitor("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root))
+        sweep = console("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root), timeout=HANG)
         out, err = go_on(tool)
     assert sweep.returncode == EXIT_BUSY
     assert tool.returncode == 0, err
@@ -136,7 +126,7 @@ def test_force_breaks_a_running_tool(uv_cache: UvCache, tmp_path: Path) -> None:
     """What the README warns about: --force deletes the environment a running uv is using."""
     with waiting_tool(uv_cache, tmp_path) as tool:
         # The tool does its late import only after the sweep has finished, however long that took.
-        sweep = janitor("sweep", "--force", "--cache-dir", str(uv_cache.root))
+        sweep = console("sweep", "--force", "--cache-dir", str(uv_cache.root), timeout=HANG)
         out, err = go_on(tool)
     assert sweep.returncode == 0, sweep.stderr
     assert tool.returncode != 0

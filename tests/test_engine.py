@@ -36,6 +36,7 @@ from janitor.remove import (
 )
 from janitor.scan.cache import scan
 from janitor.scan.measure import measure
+from tests.clirun import du
 from tests.uvfactory import UvCache, snapshot
 
 pytestmark = pytest.mark.anyio
@@ -456,13 +457,6 @@ def make_sparse(path: Path, size: int) -> None:
         sparse.write(b"\1")
 
 
-def du(path: Path, *options: str) -> int:
-    done = subprocess.run(
-        ["du", "-s", "-B1", *options, str(path)], capture_output=True, text=True, check=True
-    )
-    return int(done.stdout.split()[0])
-
-
 async def test_usage_matches_du(tmp_path: Path) -> None:
     shared = tmp_path / "outside" / "shared.bin"
     make_tree(shared.parent, {"shared.bin": os.urandom(10_000)})
@@ -488,7 +482,7 @@ async def test_usage_matches_du(tmp_path: Path) -> None:
     logical = sum(sizes.values()) + (8 << 20) + 3 * 30_000 + 10_000
     expected = Usage(12, 4, logical, blocks(*files))
     assert measure(str(tree)) == expected
-    apparent = du(tree, "--apparent-size", "--count-links")
+    apparent = du(tree, options=("--apparent-size", "--count-links"))
     directory_sizes = sum(os.lstat(path).st_size for path in directories)
     directory_blocks = blocks(*directories)
     disk_before = du(tmp_path)

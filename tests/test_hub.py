@@ -311,3 +311,79 @@ def test_the_client_s_place_is_found_as_the_client_finds_it(
     missing = janitor("sweep", "hf", env=dict(os.environ))
     assert missing.returncode == 0
     assert missing.stderr.startswith("No Hugging Face cache found at: ")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"HF_HOME": "/srv/hf"},
+        {"HF_HOME": "~/hf-home"},
+        {"HF_HUB_CACHE": "/data/hub", "HF_HOME": "/srv/hf"},
+        {"HUGGINGFACE_HUB_CACHE": "/legacy/hub"},
+        {"XDG_CACHE_HOME": "/xdg"},
+        {"HF_HUB_CACHE": "$HOME/models"},
+    ],
+)
+def test_dir_hf_names_the_cache_the_client_uses(settings: dict[str, str]) -> None:
+    env = {**os.environ, **settings}
+    env.pop("HF_ENDPOINT", None)
+    asked = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from huggingface_hub import constants; print(constants.HF_HUB_CACHE)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = janitor("dir", "hf", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == asked.stdout
+
+
+def test_report_gives_the_client_s_sizes_and_du_s(hub_cache: HubCache) -> None:
+    result = janitor("report", "hf", "--cache-dir", str(hub_cache.root), "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    du = subprocess.run(
+        ["du", "-s", "--block-size=1", str(hub_cache.root)], capture_output=True, text=True
+    )
+    assert document["size_bytes"] == int(du.stdout.split()[0])
+    seen = client_scan(hub_cache.root)["repos"]
+    assert isinstance(seen, dict)
+    mine = {
+        f"{repo['repo_type']}/{repo['repo'].removeprefix('datasets/')}": {
+            "size_on_disk": repo["size_on_disk"],
+            "revisions": {
+                r["commit"]: {"refs": r["refs"], "size_on_disk": r["size_on_disk"]}
+                for r in repo["revisions"]
+            },
+        }
+        for repo in document["repos"]
+    }
+    assert mine == seen
+    text = janitor("report", "hf", "--cache-dir", str(hub_cache.root))
+    assert text.returncode == 0
+    assert "detached" in text.stdout and "refs/pr/1" in text.stdout
+
+
+def test_why_names_the_snapshots_that_link_to_a_blob(hub_cache: HubCache) -> None:
+    from tests.hubserver import etag_of
+
+    etag = etag_of(hub_cache.contents["weights"])
+    result = janitor("why", "--cache-dir", str(hub_cache.root), etag, "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["blob"] == f"models--org--moving/blobs/{etag}"
+    assert sorted((link["commit"], link["refs"]) for link in document["referenced_by"]) == sorted(
+        [(hub_cache.commits["moving-1"], []), (hub_cache.commits["moving-2"], ["main"])]
+    )
+    missing = janitor("why", "--cache-dir", str(hub_cache.root), "0" * 40)
+    assert missing.returncode == EXIT_USAGE
+    assert missing.stderr == (
+        f"error: No blob {'0' * 40} in {hub_cache.root}: `janitor report hf` lists the "
+        "repositories and revisions\n"
+    )

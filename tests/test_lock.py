@@ -14,6 +14,7 @@ from pathlib import Path
 
 from janitor.errors import EXIT_BUSY
 from janitor.layout.uv import LOCK_FILE
+from tests.clirun import console
 from tests.uvfactory import PYTHON, UV_BIN, UvCache, snapshot, uv_env
 
 
@@ -56,23 +57,21 @@ def running_uv(cache: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
         process.communicate()
 
 
-def janitor(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "janitor", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+# Seconds after which a janitor run counts as hung.
+HANG = 60
 
 
 def test_busy_cache_exits_3_and_changes_nothing(uv_cache: UvCache) -> None:
     before = snapshot(uv_cache.root)
     with running_uv(uv_cache.root, 30):
-        quick = janitor("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root))
-        waited = janitor("sweep", "--wait", "0.5", "--cache-dir", str(uv_cache.root))
-        package = janitor("sweep", "-p", "beta", "--wait", "0", "--cache-dir", str(uv_cache.root))
-        scheduled = janitor("sweep", "--wait", "0", "--quiet", "--cache-dir", str(uv_cache.root))
+        quick = console("sweep", "--wait", "0", "--cache-dir", str(uv_cache.root), timeout=HANG)
+        waited = console("sweep", "--wait", "0.5", "--cache-dir", str(uv_cache.root), timeout=HANG)
+        package = console(
+            "sweep", "-p", "beta", "--wait", "0", "--cache-dir", str(uv_cache.root), timeout=HANG
+        )
+        scheduled = console(
+            "sweep", "--wait", "0", "--quiet", "--cache-dir", str(uv_cache.root), timeout=HANG
+        )
     assert quick.returncode == EXIT_BUSY, quick.stderr
     assert quick.stderr.strip().splitlines() == [
         f"error: The cache at {uv_cache.root} is in use by another uv process "
@@ -114,12 +113,14 @@ def test_sweep_proceeds_once_uv_exits(uv_cache: UvCache) -> None:
 
 def test_force_runs_beside_a_running_uv(uv_cache: UvCache) -> None:
     with running_uv(uv_cache.root, 30):
-        forced = janitor("sweep", "--force", "--cache-dir", str(uv_cache.root))
+        forced = console("sweep", "--force", "--cache-dir", str(uv_cache.root), timeout=HANG)
     assert forced.returncode == 0, forced.stderr
     assert not any((uv_cache.root / str(p)).exists() for p in uv_cache.stale_paths)
 
 
 def test_dry_run_needs_no_lock(uv_cache: UvCache) -> None:
     with running_uv(uv_cache.root, 30):
-        dry = janitor("sweep", "--dry-run", "--wait", "0", "--cache-dir", str(uv_cache.root))
+        dry = console(
+            "sweep", "--dry-run", "--wait", "0", "--cache-dir", str(uv_cache.root), timeout=HANG
+        )
     assert dry.returncode == 0, dry.stderr

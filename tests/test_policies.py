@@ -4,7 +4,6 @@ the config file that holds their defaults, and the run log every sweep appends t
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from pathlib import Path
@@ -18,18 +17,12 @@ from janitor.layout.uv import Kind
 from janitor.plan import ItemKind, Reason
 from janitor.policy import Policy
 from janitor.runlog import read_runs
-from tests.test_budget import du, run_with_free
+from tests.clirun import du, sweep
+from tests.test_budget import run_with_free
 from tests.uvfactory import UvCache, copy_cache
 
 runner = CliRunner()
 DAY = 86400.0
-
-
-def sweep(cache: UvCache, *args: str) -> dict[str, object]:
-    result = runner.invoke(app, ["sweep", "--json", "--cache-dir", str(cache.root), *args])
-    assert result.exit_code == 0, result.output
-    document: dict[str, object] = json.loads(result.stdout)
-    return document
 
 
 def removed(document: dict[str, object], kind: str | None = None) -> set[tuple[str, str]]:
@@ -82,7 +75,7 @@ def test_older_than_removes_versions_not_used_since(aged: UvCache) -> None:
     assert ("alpha", "2.0") not in removed(document)
     assert ("beta", "1.0") not in removed(document)
     # Combined with the plain prune: the cached environment is gone as well.
-    assert any(r["kind"] == "environment" for r in document["removals"])  # type: ignore[attr-defined]
+    assert any(r["kind"] == "environment" for r in document["removals"])
 
 
 def test_older_than_with_package(aged: UvCache) -> None:
@@ -117,7 +110,7 @@ def test_max_size_evicts_least_recently_used_first(aged: UvCache, tmp_path: Path
     document = sweep(aged, "--max-size", str(budget))
     evicted = {
         (r["package"], r["version"])
-        for r in document["removals"]  # type: ignore[attr-defined]
+        for r in document["removals"]
         if r["reason"].startswith("least recently used")
     }
     assert len(evicted) == 1, document
@@ -128,7 +121,7 @@ def test_max_size_evicts_least_recently_used_first(aged: UvCache, tmp_path: Path
 
 def test_max_size_that_cannot_be_met_is_said(uv_cache: UvCache) -> None:
     document = sweep(uv_cache, "--max-size", "1")
-    assert any("cannot be met" in note for note in document["warnings"])  # type: ignore[attr-defined]
+    assert any("cannot be met" in note for note in document["warnings"])
     wheels = uv_cache.root / uv_cache.buckets[Kind.WHEELS]
     assert not [p for p in wheels.rglob("*") if p.is_symlink()]
 
@@ -155,7 +148,7 @@ def test_max_size_evicts_in_use_order_what_is_hard_linked_outside(
     document = sweep(uv_cache, "--max-size", str(budget))
     evicted = {
         (r["package"], r["version"])
-        for r in document["removals"]  # type: ignore[attr-defined]
+        for r in document["removals"]
         if r["reason"].startswith("least recently used")
     }
     assert evicted == {("alpha", "1.0")}, evicted

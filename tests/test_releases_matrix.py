@@ -6,6 +6,8 @@ installs offline; a dry run plans what the sweep removes; `janitor report` count
 `uv cache size` counts. Then a cache two releases wrote, a machine without any uv, the
 content-addressed preview, and `janitor dir` against `uv cache dir`. Each release's cache is built
 once per session and copied (relocated: old releases link with absolute paths) for every test.
+The comparisons with uv's own commands also run on FOUND: the test dependency's uv, which janitor
+finds by itself, on the suite's pristine cache as it comes.
 
 The only differences from uv allowed are janitor's by design: it never removes the root `.lock`
 (uv up to 0.8.18 prunes it; janitor's own lock creates it), and it never removes a bucket it does
@@ -29,14 +31,14 @@ from typing import Any
 
 import msgpack
 import pytest
-from typer.testing import CliRunner
 
-from janitor.cli import app
 from janitor.layout.follow import buckets_by_kind
 from janitor.layout.uv import ARCHIVE_ID_RE, Kind, normalize, parse_bucket
+from tests.clirun import du, janitor_json, sweep
 from tests.uvfactory import (
     CONTENT_ADDRESSED,
     PYTHON,
+    TEST_UV,
     UvCache,
     add_hand_made_entry,
     build_cache,
@@ -59,10 +61,15 @@ CONTENT_ADDRESSED_RELEASE = "0.13.9"
 # A wheel package in two venvs, one in a venv and the tool environment, the built sdist, the
 # package only the tool environment holds, and one whose old archive dangles.
 PACKAGES = ("alpha", "beta", "gamma", "delta", "epsilon")
+# One more input for the comparisons with uv's own commands: the test dependency's uv, which
+# janitor finds by itself (no `--uv`), on the session's pristine cache, as it comes (none of the
+# matrix's untidy extras but, where said, a build's leftovers).
+FOUND = "found"
+WITH_FOUND = (*MATRIX, FOUND)
+# Names `--package` takes there: as written or not normalised, and the hand-made pypi entry's.
+FOUND_PACKAGES = ("alpha", "BETA", "gamma", "epsilon", "zeta", "delta")
 LOCK = ".lock"
 NO_UV_NOTE = "no uv found"
-
-runner = CliRunner()
 
 
 class Builds:
@@ -119,8 +126,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory, session_environ: dict[str, 
 
 @pytest.fixture(scope="session", params=MATRIX)
 def built(request: pytest.FixtureRequest, builds: Builds) -> UvCache:
-    """The pristine cache of one release of the matrix: never modify it, use `cache`."""
+    """The pristine cache of one release of the matrix (or FOUND's): never modify it, use
+    `cache`."""
     version: str = request.param
+    if version == FOUND:
+        pristine: UvCache = request.getfixturevalue("pristine_cache")
+        return pristine
     return builds.cache(version)
 
 
@@ -143,22 +154,6 @@ def content_addressed_built(builds: Builds) -> UvCache:
 
 
 # ----- running janitor and uv -----
-
-
-def janitor(*args: str) -> dict[str, Any]:
-    """`janitor ARGS --json`, in process; the document it printed."""
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document
-
-
-def sweep(cache: UvCache, *args: str, uvs: Sequence[Path] | None = None) -> dict[str, Any]:
-    """`janitor sweep` on a cache, following exactly the uv that wrote it (or `uvs`)."""
-    followed = [cache.uv.path] if uvs is None else uvs
-    return janitor(
-        "sweep", "--cache-dir", str(cache.root), *(f"--uv={uv}" for uv in followed), *args
-    )
 
 
 @functools.cache
@@ -210,14 +205,31 @@ NO_DIFFERENCE: dict[str, list[str]] = {
 }
 
 
-def add_untidy_extras(cache: UvCache) -> tuple[str, ...]:
-    """What uv and janitor treat differently by design, and what a build leaves: a temporary
-    build environment, a bucket of an unknown kind, a bucket of a newer wheels version linking
-    to an archive of its own. Returns the trees janitor keeps and uv removes."""
+def found(cache: UvCache) -> bool:
+    """Whether the cache is FOUND's: written by the uv janitor finds by itself."""
+    return cache.uv == TEST_UV
+
+
+def add_build_leftovers(cache: UvCache) -> tuple[str, ...]:
+    """What a build leaves: a temporary build environment (with a link out of the cache) and a
+    stray file. Janitor keeps none of it: returns no tree."""
     builds = cache.root / cache.buckets[Kind.BUILDS]
     (builds / ".tmpBuildEnv" / "bin").mkdir(parents=True)
     (builds / ".tmpBuildEnv" / "bin" / "python").symlink_to(PYTHON)
     (builds / "stray-file").write_text("x")
+    return ()
+
+
+def add_untidy_extras(cache: UvCache, *, on_found: bool = False) -> tuple[str, ...]:
+    """What uv and janitor treat differently by design, and what a build leaves: a temporary
+    build environment, a bucket of an unknown kind, a bucket of a newer wheels version linking
+    to an archive of its own. Returns the trees janitor keeps and uv removes.
+
+    FOUND's cache stays as it comes, with a build's leftovers only if `on_found`.
+    """
+    if found(cache):
+        return add_build_leftovers(cache) if on_found else ()
+    add_build_leftovers(cache)
     (cache.root / "foo-v1" / "sub").mkdir(parents=True)
     (cache.root / "foo-v1" / "sub" / "x.txt").write_text("not janitor's to judge\n")
     _, archive_id = add_hand_made_entry(cache, "wheels-v99", "omega99", "1.0")
@@ -273,14 +285,6 @@ def inodes(roots: Iterable[Path]) -> dict[tuple[int, int], Inode]:
     return found
 
 
-def du(roots: Sequence[Path]) -> int:
-    """`du -s -B1 -c`: the allocated bytes of the trees together, each inode once."""
-    done = subprocess.run(
-        ["du", "-s", "-B1", "-c", *map(str, roots)], capture_output=True, text=True, check=True
-    )
-    return int(done.stdout.splitlines()[-1].split()[0])
-
-
 def trees_of(cache: UvCache) -> list[Path]:
     """The cache and its venvs: every link to the cache's files is in one of them."""
     return [cache.root, *cache.venvs]
@@ -296,7 +300,7 @@ class Before:
     @classmethod
     def of(cls, cache: UvCache) -> Before:
         """Walk the cache and its venvs now."""
-        return cls(inodes(trees_of(cache)), du(trees_of(cache)))
+        return cls(inodes(trees_of(cache)), du(*trees_of(cache)))
 
 
 def check_freed(cache: UvCache, document: dict[str, Any], before: Before) -> None:
@@ -306,7 +310,7 @@ def check_freed(cache: UvCache, document: dict[str, Any], before: Before) -> Non
     freed = [inode for key, inode in before.inodes.items() if key not in after]
     files = sum(inode.disk for inode in freed if not inode.is_dir)
     directories = sum(inode.disk for inode in freed if inode.is_dir)
-    dropped = before.du - du(trees_of(cache))
+    dropped = before.du - du(*trees_of(cache))
     assert dropped == files + directories
     # A symlink whose target is too long to live in its inode holds a data block (on ext4: 60
     # bytes or more, as the absolute links of uv before 0.11.17 are); du counts it.
@@ -381,22 +385,37 @@ def test_the_factory_describes_the_cache_each_release_writes(
 # ----- per release: prune -----
 
 
+def check_same_tree(ours: Path, theirs: Path, kept: Collection[str]) -> None:
+    """janitor's tree is uv's, but for what janitor keeps by design; where it keeps no tree, the
+    very same tree, root lock included."""
+    assert tree_difference(ours, theirs, kept) == NO_DIFFERENCE
+    if not kept:
+        assert snapshot(ours) == snapshot(theirs)
+
+
+@pytest.mark.parametrize("built", WITH_FOUND, indirect=True)
 def test_sweep_leaves_the_tree_uv_cache_prune_leaves(cache: UvCache, tmp_path: Path) -> None:
-    kept = add_untidy_extras(cache)
+    kept = add_untidy_extras(cache, on_found=True)
     twin = clone_cache(cache, tmp_path / "twin")
+    assert snapshot(cache.root, portable=True) == snapshot(twin.root, portable=True)
 
     document = sweep(cache)
     uv_prune(twin)
 
-    assert tree_difference(cache.root, twin.root, kept) == NO_DIFFERENCE
+    check_same_tree(cache.root, twin.root, kept)
+    # The scenario is not trivial: both removed the same real garbage.
     removed = removed_paths(document)
     for archive_id in cache.dangling_archives | {cache.env_archive, cache.stale_archive}:
         assert archive_path(cache, archive_id) in removed
     assert str(cache.superseded_revision) in removed
     assert {str(p) for p in cache.stale_paths} <= removed
+    # A build's leftovers went, where that release's prune removes them (0.12.24 on).
+    leftover = f"{cache.buckets[Kind.BUILDS]}/.tmpBuildEnv"
+    if not (twin.root / leftover).exists():
+        assert leftover in removed
     # What janitor keeps by design is kept whole, and said so.
     assert not [p for p in removed if _under(p, kept)]
-    for name in ("foo-v1", "wheels-v99"):
+    for name in (tree for tree in kept if "/" not in tree):  # the top-level buckets
         assert any(name in note for note in document["notes"]), document["notes"]
 
 
@@ -409,6 +428,7 @@ def test_sweep_frees_on_disk_what_du_sees_go(cache: UvCache) -> None:
     check_freed(cache, document, before)
 
 
+@pytest.mark.parametrize("built", WITH_FOUND, indirect=True)
 def test_sweep_ci_leaves_the_tree_uv_cache_prune_ci_leaves(cache: UvCache, tmp_path: Path) -> None:
     kept = add_untidy_extras(cache)
     twin = clone_cache(cache, tmp_path / "twin")
@@ -416,7 +436,7 @@ def test_sweep_ci_leaves_the_tree_uv_cache_prune_ci_leaves(cache: UvCache, tmp_p
     document = sweep(cache, "--ci")
     uv_prune(twin, "--ci")
 
-    assert tree_difference(cache.root, twin.root, kept) == NO_DIFFERENCE
+    check_same_tree(cache.root, twin.root, kept)
     assert not (cache.root / cache.buckets[Kind.WHEELS] / "index").exists()
     assert f"{cache.buckets[Kind.WHEELS]}/index" in removed_paths(document)
 
@@ -424,7 +444,19 @@ def test_sweep_ci_leaves_the_tree_uv_cache_prune_ci_leaves(cache: UvCache, tmp_p
 # ----- per release: one package -----
 
 
-@pytest.mark.parametrize("package", PACKAGES)
+def removed_archives(log: str, archive_bucket: str) -> set[str]:
+    """The archive ids a `uv cache prune -v` log names."""
+    return set(re.findall(rf"{archive_bucket}/([A-Za-z0-9_-]+)", log))
+
+
+@pytest.mark.parametrize(
+    ("built", "package"),
+    [
+        *((version, package) for version in MATRIX for package in PACKAGES),
+        *((FOUND, package) for package in FOUND_PACKAGES),
+    ],
+    indirect=["built"],
+)
 def test_sweep_package_leaves_uv_cache_prune_nothing_of_it(cache: UvCache, package: str) -> None:
     name = normalize(package)
     assert any(belongs_to(cache, p, name) for p in snapshot(cache.root))
@@ -439,8 +471,30 @@ def test_sweep_package_leaves_uv_cache_prune_nothing_of_it(cache: UvCache, packa
     assert pruned == [], log
     left = sorted(p for p in after if belongs_to(cache, p, name))
     assert left == []
+    # Nor does its log name an archive of the package (or the environment holding it).
+    archive = cache.buckets[Kind.ARCHIVE]
+    pruned_ids = removed_archives(log, archive)
+    of_package = {i for i, (n, _) in cache.archives.items() if n == name}
+    assert not pruned_ids & of_package, log
+    if name in cache.env_packages:
+        assert cache.env_archive not in pruned_ids
+    assert {i for i in of_package if (cache.root / archive / i).exists()} == set()
+    assert not [p for p in after if f"/{name}/" in f"/{p}/"]
 
 
+@pytest.mark.parametrize("built", [FOUND], indirect=True)
+def test_sweep_package_removes_the_environments_holding_it(cache: UvCache) -> None:
+    document = sweep(cache, "--package", "beta")
+
+    kinds = {(e["kind"], e["path"]) for e in document["removals"]}
+    env_dir = str(cache.env_link.parent)
+    assert ("environment", env_dir) in kinds
+    archive = cache.buckets[Kind.ARCHIVE]
+    assert ("archive", f"{archive}/{cache.env_archive}") in kinds
+    assert not (cache.root / env_dir).exists()
+
+
+@pytest.mark.parametrize("built", WITH_FOUND, indirect=True)
 def test_other_packages_still_install_offline_from_the_swept_cache(
     cache: UvCache, tmp_path: Path
 ) -> None:
@@ -465,6 +519,7 @@ def test_other_packages_still_install_offline_from_the_swept_cache(
     assert "Prepared 1 package" in install("alpha==2.0")
 
 
+@pytest.mark.parametrize("built", WITH_FOUND, indirect=True)
 def test_dry_run_plans_exactly_what_the_sweep_removes(cache: UvCache) -> None:
     add_untidy_extras(cache)
     before = snapshot(cache.root)
@@ -488,7 +543,7 @@ def test_dry_run_plans_exactly_what_the_sweep_removes(cache: UvCache) -> None:
 @pytest.mark.parametrize("built", SIZED, indirect=True)
 def test_report_size_is_uv_cache_size(cache: UvCache) -> None:
     add_untidy_extras(cache)
-    document = janitor("report", "--cache-dir", str(cache.root), f"--uv={cache.uv.path}")
+    document = janitor_json("report", "--cache-dir", str(cache.root), f"--uv={cache.uv.path}")
 
     # It may warn on stderr that it is experimental; the number is alone on stdout.
     shown = cache.run("cache", "size").stdout.split()
@@ -710,7 +765,9 @@ def test_content_addressed_cache_is_what_the_factory_says(
 def test_content_addressed_archive_ids_are_recognised(content_addressed: UvCache) -> None:
     cache = content_addressed
     for archive_id, (name, version) in cache.archives.items():
-        found = janitor("why", archive_id, "--cache-dir", str(cache.root), f"--uv={cache.uv.path}")
+        found = janitor_json(
+            "why", archive_id, "--cache-dir", str(cache.root), f"--uv={cache.uv.path}"
+        )
         assert found["archive"] == archive_path(cache, archive_id)
         assert found["packages"] == [{"name": name, "version": version}]
 

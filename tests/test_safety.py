@@ -130,7 +130,8 @@ def test_windows_link_files_keep_their_archives_and_go_with_their_package(
     assert f"{archive}/{dangling}" not in removed
     assert (uv_cache.root / archive / dangling).is_dir()
 
-    why = janitor("why", dangling, "--cache-dir", str(uv_cache.root), "--json")
+    # An id may start with `-` (uv draws them at random): after `--`, as the README says.
+    why = janitor("why", "--cache-dir", str(uv_cache.root), "--json", "--", dangling)
     assert [r["path"] for r in why["referenced_by"]] == [link.relative_to(uv_cache.root).as_posix()]
     assert why["referenced_by"][0]["windows_link_file"] is True
 

@@ -26,6 +26,7 @@ from bench.options import Choice, parse_args
 from bench.report import host_info, print_devices, print_table, summarize
 from bench.rounds import Bench
 from bench.workloads.base import WORKLOAD_TOOLS, Workload
+from bench.workloads.hub import HubWork, client_available
 from bench.workloads.maxsize import MaxSizeWork
 from bench.workloads.package import PackageWork
 from bench.workloads.prune import PruneWork
@@ -105,6 +106,13 @@ def load_workloads(
             MaxSizeWork.load(workdir, n, args.packages, args.seed, args.jobs, several, size_tools)
             for n in choice.version_counts
         ]
+    hub_work: HubWork | None = None
+    if "hub" in choice.wanted and (hub_tools := tools_for("hub")):
+        if "client" in hub_tools and not client_available():
+            print("hub workload: huggingface_hub is not installed here; the client is not timed")
+            hub_tools = [t for t in hub_tools if t != "client"]
+        if hub_tools:
+            hub_work = HubWork.load(workdir, args.hub_repos, args.seed, hub_tools)
     plan: list[tuple[str, Workload]] = []
     for fs in choice.fss:
         if prune_works:
@@ -112,6 +120,8 @@ def load_workloads(
         if package_work is not None:
             plan.append((fs, package_work))
         plan.extend((fs, w) for w in size_works)
+        if hub_work is not None:
+            plan.append((fs, hub_work))
     return plan
 
 

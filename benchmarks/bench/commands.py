@@ -92,6 +92,20 @@ class Commands:
             cmd += ["--uv", self.uv]
         return [*cmd, *self.janitor_args]
 
+    def sweep_hf(self, cache: Path, *options: str) -> list[str]:
+        """`janitor sweep hf`: the hub cache has no whole-cache lock, and no uv to follow."""
+        if self.janitor is None:
+            raise BenchError("the `janitor` console script is not installed (see --janitor)")
+        return [
+            self.janitor,
+            "sweep",
+            "hf",
+            "--cache-dir",
+            str(cache),
+            *options,
+            *self.janitor_args,
+        ]
+
     def uv_cache(self, *args: str) -> list[str]:
         if self.uv is None:
             raise BenchError("`uv` is not installed (see --uv)")

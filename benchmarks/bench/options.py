@@ -13,7 +13,7 @@ from bench.fs.slow import slow_fs_problem
 from bench.fs.tmpfs import tmpfs_problem
 from bench.workloads.base import WORKLOADS
 
-TOOLS = ("janitor", "uv", "rm", "rm2", "rmtree")
+TOOLS = ("janitor", "uv", "rm", "rm2", "rmtree", "client")
 FILESYSTEMS = ("local", "tmpfs", "ext4", "slow")
 
 
@@ -45,8 +45,8 @@ def _workload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workload",
         default="auto",
-        help="comma-separated: prune, package (real cache from the package index), max-size; "
-        "auto (default): all that can run",
+        help="comma-separated: prune, package (real cache from the package index), max-size, "
+        "hub (a Hugging Face hub cache); auto (default): all that can run",
     )
     parser.add_argument("--files", type=int, default=100_000, help="prune cache size (100000)")
     parser.add_argument(
@@ -62,6 +62,9 @@ def _workload_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--packages", type=int, default=None, help="max-size: packages (default: versions / 10)"
+    )
+    parser.add_argument(
+        "--hub-repos", type=int, default=50, help="hub: repositories in the hub cache (50)"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="rounds per filesystem (default 3)")

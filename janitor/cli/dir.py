@@ -11,16 +11,28 @@ from typing import Annotated
 import typer
 
 from janitor.cli._common import UvOption, cache_dir_option, handles_errors
+from janitor.errors import UsageError
 
 
 def dir_command(
+    # Described in the docstring: click would list it with a Python type name.
+    cache: Annotated[str, typer.Argument(metavar="[uv|hf]", hidden=True)] = "uv",
     cache_dir: Annotated[
         Path | None, cache_dir_option("The cache whose directory to print")
     ] = None,
     uv: UvOption = None,
 ) -> None:
-    """The cache directory janitor would use: the one `uv cache dir` names."""
+    """The cache directory janitor would use: the one `uv cache dir` names, or with hf the
+    Hugging Face hub cache the client uses."""
     from janitor import finduv, locate
+
+    if cache == "hf":
+        from janitor.hf.locate import locate as locate_hub
+
+        typer.echo(str(locate_hub(cache_dir)[0]))
+        return
+    if cache != "uv":
+        raise UsageError(f"unknown cache {cache!r}: choose uv or hf")
 
     location = locate.locate(cache_dir, uvs=finduv.find(uv or ()))
     typer.echo(str(location.path))

@@ -6,7 +6,7 @@ May import everything in janitor; heavy modules are imported inside the command.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,20 +14,76 @@ from janitor.cli._common import (
     JsonOption,
     UvOption,
     cache_dir_option,
+    err,
     follow,
     handles_errors,
     open_cache,
     print_json,
     run,
 )
+from janitor.errors import UsageError
 
 
 def report(
+    # Described in the docstring: click would list it with a Python type name.
+    cache: Annotated[str, typer.Argument(metavar="[uv|hf|all]", hidden=True)] = "uv",
     cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to report on")] = None,
     uv: UvOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """The cache at a glance: its size, what a sweep would free, packages and environments."""
+    """The cache at a glance: its size, what a sweep would free, packages and environments.
+
+    The cache is uv's (the default), hf (the Hugging Face hub's: repositories, revisions, refs)
+    or all (both, and their total).
+    """
+    if cache not in ("uv", "hf", "all"):
+        raise UsageError(f"unknown cache {cache!r}: choose uv, hf or all")
+    if cache == "all" and cache_dir is not None:
+        raise UsageError("--cache-dir names one cache: use it with `janitor report uv` or `hf`")
+    documents: dict[str, Any] = {}
+    sizes: list[int] = []
+    if cache in ("uv", "all"):
+        _report_uv(cache_dir, uv, json_output, documents, sizes)
+    if cache in ("hf", "all"):
+        if cache == "all" and not json_output:
+            typer.echo("")
+        _report_hub(cache_dir, json_output, documents, sizes)
+    if cache == "all":
+        if json_output:
+            print_json({"caches": documents, "total_size_bytes": sum(sizes)})
+        else:
+            from janitor.units import format_size
+
+            typer.echo("")
+            typer.echo(f"Total: {format_size(sum(sizes))} ({sum(sizes):,} bytes on disk)")
+    elif json_output and documents:
+        print_json(documents[cache])
+
+
+def _report_hub(
+    cache_dir: Path | None, json_output: bool, documents: dict[str, Any], sizes: list[int]
+) -> None:
+    from janitor.hf import report as hub_report
+    from janitor.hf.locate import open_hub
+
+    root = open_hub(cache_dir, err)
+    if root is None:
+        return
+    result = run(lambda: hub_report.build(root))
+    sizes.append(result.size)
+    documents["hf"] = hub_report.document(result)
+    if not json_output:
+        for line in hub_report.lines(result):
+            typer.echo(line)
+
+
+def _report_uv(
+    cache_dir: Path | None,
+    uv: list[Path] | None,
+    json_output: bool,
+    documents: dict[str, Any],
+    sizes: list[int],
+) -> None:
     from janitor import render, runlog
     from janitor import report as reports
 
@@ -37,11 +93,12 @@ def report(
         return
     result = run(lambda: reports.build(root, releases, notes))
     runs = [r for r in runlog.read_runs(limit=20) if r.get("cache_dir") == str(root)][-5:]
-    if json_output:
-        print_json(render.report_json(result, runs))
-        return
-    for line in render.report_lines(result, runs):
-        typer.echo(line)
+    document = render.report_json(result, runs)
+    sizes.append(document["size_bytes"])
+    documents["uv"] = document
+    if not json_output:
+        for line in render.report_lines(result, runs):
+            typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -271,23 +271,20 @@ class _Show:
 TITLES = {"uv": "uv cache", "hf": "Hugging Face cache"}
 
 
-def _open(kind: str, chosen: Options, show: _Show) -> tuple[Path, Any, list[str]] | None:
-    """The validated root, the uv releases followed and notes; None when there is no cache."""
+def _open(kind: str, chosen: Options, show: _Show) -> tuple[Path, Any] | None:
+    """The validated root and the uvs found; None when there is no cache."""
     if kind == "hf":
         from janitor.hf.locate import open_hub
 
         root = open_hub(chosen.cache_dir, show.say)
-        return None if root is None else (root, (), [])
+        return None if root is None else (root, [])
     from janitor import finduv
 
     uvs = finduv.find(chosen.uv)
     opened = open_cache(
         chosen.cache_dir, uvs, from_config=chosen.cache_dir_from_config, quiet=show.quiet
     )
-    if opened is None:
-        return None
-    releases, notes = releases_of(uvs)
-    return opened, tuple(releases), notes
+    return None if opened is None else (opened, uvs)
 
 
 def _sweep_one(kind: str, chosen: Options, show: _Show, *, force: bool) -> int:
@@ -297,7 +294,7 @@ def _sweep_one(kind: str, chosen: Options, show: _Show, *, force: bool) -> int:
     opened = _open(kind, chosen, show)
     if opened is None:
         return 0
-    root, releases, notes = opened
+    root, uvs = opened
     if kind == "uv" and not show.json_output and _empty(root):
         # Nothing in it but markers: said and logged without the scan, the plan or the engine.
         for name in chosen.packages:
@@ -306,6 +303,7 @@ def _sweep_one(kind: str, chosen: Options, show: _Show, *, force: bool) -> int:
         if not show.dry_run:
             _log_empty(root, chosen, show.quiet)
         return 0
+    releases, notes = releases_of(uvs) if kind == "uv" else ([], [])
     show_progress = not (show.quiet or show.json_output or show.dry_run) and sys.stderr.isatty()
     progress = Progress() if show_progress else None
 
@@ -322,7 +320,7 @@ def _sweep_one(kind: str, chosen: Options, show: _Show, *, force: bool) -> int:
     request = sweeps.Request(
         root=root,
         kind=kind,
-        releases=releases,
+        releases=tuple(releases),
         notes=tuple(notes),
         packages=chosen.packages,
         ci=chosen.ci and kind == "uv",

@@ -5,6 +5,7 @@ May import everything in janitor; heavy modules are imported inside the command.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +15,7 @@ from janitor.cli._common import (
     JsonOption,
     UvOption,
     cache_dir_option,
+    err,
     follow,
     handles_errors,
     open_cache,
@@ -40,13 +42,17 @@ def why(
     """What keeps an archive alive: package entries and cached environments.
 
     ARCHIVE_ID_OR_PATH_OR_PACKAGE is an archive's id, a path to the archive (after `--` if it
-    starts with `-`), or a package name: each of its archives is shown.
+    starts with `-`), or a package name: each of its archives is shown. A blob of the Hugging
+    Face hub cache (its etag, or its path) is shown with the snapshots that link to it.
     """
     from janitor import graph as graphs
     from janitor import render
     from janitor.layout.uv import Kind, normalize
     from janitor.scan.cache import scan
 
+    if _BLOB_RE.fullmatch(Path(archive.rstrip("/\\")).name):
+        _why_blob(Path(archive.rstrip("/\\")).name, cache_dir, json_output)
+        return
     uvs, releases, _ = follow(uv or ())
     root = open_cache(cache_dir, uvs)
     if root is None:
@@ -89,6 +95,65 @@ def why(
     for one in ids:
         for line in render.why_lines(*_archive_view(inventory, graph, one)):
             typer.echo(line)
+
+
+# A blob of the hub cache is named by its etag: a git sha1 or, for large files, a sha256 (uv's
+# archive ids are 16 to 24 characters, so the two never meet).
+_BLOB_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _why_blob(etag: str, cache_dir: Path | None, json_output: bool) -> None:
+    """The hub cache's blobs of that etag, each with the snapshot links that reach it."""
+    from janitor import graph as graphs
+    from janitor.hf import scan as hub_scan
+    from janitor.hf.locate import open_hub
+    from janitor.units import format_size
+
+    root = open_hub(cache_dir, err)
+    if root is None:
+        return
+    inventory = run(lambda: hub_scan.scan(root))
+    graph = graphs.build(inventory)
+    found = [path for path in inventory.archives if path.endswith(f"/blobs/{etag}")]
+    if not found:
+        raise UsageError(
+            f"No blob {etag} in {root}: `janitor report hf` lists the repositories and revisions"
+        )
+    refs = {
+        (repo.folder, revision.commit): revision.refs
+        for repo in inventory.repos
+        for revision in repo.revisions
+    }
+    documents: list[dict[str, Any]] = []
+    for path in found:
+        usage = inventory.archives[path].usage
+        links = graph.referrers.get(path, ())
+        documents.append(
+            {
+                "blob": path,
+                "bytes": usage.bytes if usage else None,
+                "referenced_by": [
+                    {
+                        "path": link.path,
+                        "repo": link.package,
+                        "commit": link.version,
+                        "refs": list(refs.get((link.bucket, link.version or ""), ())),
+                    }
+                    for link in links
+                ],
+            }
+        )
+    if json_output:
+        print_json(documents[0] if len(documents) == 1 else documents)
+        return
+    for document in documents:
+        size = format_size(document["bytes"]) if document["bytes"] is not None else "?"
+        typer.echo(f"{document['blob']} ({size})")
+        if not document["referenced_by"]:
+            typer.echo("  no snapshot links to it")
+        for link in document["referenced_by"]:
+            named = ", ".join(link["refs"]) or "detached"
+            typer.echo(f"  {link['repo']} {link['commit'][:12]} ({named}): {link['path']}")
 
 
 def _key(versions: list[str]) -> tuple[tuple[int, Any], ...]:

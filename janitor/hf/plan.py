@@ -52,6 +52,29 @@ def remove_revisions(
     return [item for revision in revisions for item in revision_items(repo, revision, reason)]
 
 
+def orphaned_listings(repo: Repo, commits: Collection[str] | None = None) -> list[Item]:
+    """Cached listings of commits no snapshot holds and no ref names (of `commits`, if given).
+
+    A run stopped between a revision's snapshot folder and its listings leaves them so: without
+    these, its rerun would never finish that revision.
+    """
+    held = {revision.commit for revision in repo.revisions} | {c for _, c in repo.refs}
+    label = repo.name.label
+    items: list[Item] = []
+    for commit in sorted((set(repo.trees) | set(repo.no_exist)) - held):
+        if commits is not None and commit not in commits:
+            continue
+        paths = []
+        if commit in repo.trees:
+            paths.append(f"{repo.folder}/{layout.TREES}/{commit}{layout.TREE_SUFFIX}")
+        if commit in repo.no_exist:
+            paths.append(f"{repo.folder}/{layout.NO_EXIST}/{commit}")
+        items.extend(
+            Item(path, ItemKind.ENTRY, Reason.OF_REMOVED_REVISION, label, commit) for path in paths
+        )
+    return items
+
+
 def _incomplete(repo: Repo) -> list[Item]:
     busy = set(repo.busy)
     return [
@@ -61,8 +84,11 @@ def _incomplete(repo: Repo) -> list[Item]:
     ]
 
 
-def blob_items(inventory: HubInventory, removed: Collection[str], *, unlinked: bool) -> list[Item]:
-    """Blobs no surviving snapshot links to; with `unlinked`, also those nothing ever linked."""
+def blob_items(
+    inventory: HubInventory, removed: Collection[str], *, unlinked: bool | Collection[str]
+) -> list[Item]:
+    """Blobs no surviving snapshot links to; with `unlinked`, also those nothing links to now
+    (in every repository, or in the repository folders it names)."""
     graph = graphs.build(inventory)
     living = {repo.folder for repo in inventory.repos if repo.busy or not repo.has_snapshots}
     items = []
@@ -70,7 +96,7 @@ def blob_items(inventory: HubInventory, removed: Collection[str], *, unlinked: b
         folder = path.partition("/")[0]
         if folder in living or graphs.covering(path, removed) is not None:
             continue
-        if holders or unlinked:
+        if holders or unlinked is True or (unlinked and folder in unlinked):
             reason = Reason.ORPHANED_BLOB if holders else Reason.UNLINKED_BLOB
             package = layout.parse_folder(folder)
             label = package.label if package else None
@@ -95,6 +121,8 @@ def prune(inventory: HubInventory) -> Plan:
             continue
         detached = [r for r in repo.revisions if r.detached]
         items.extend(remove_revisions(repo, detached, Reason.DETACHED, Reason.DETACHED))
+        if len(detached) < len(repo.revisions):
+            items.extend(orphaned_listings(repo))
         items.extend(_incomplete(repo))
     removed = {item.path for item in items}
     items.extend(blob_items(inventory, removed, unlinked=True))
@@ -110,6 +138,7 @@ def requested(
     warnings: list[str] = []
     missing: list[str] = []
     by_folder = {repo.folder: repo for repo in inventory.repos}
+    touched: set[str] = set()
     for repo_folder, wanted in _group(selectors):
         repo = by_folder.get(repo_folder)
         if repo is None:
@@ -125,7 +154,10 @@ def requested(
         for selector in wanted:
             assert selector.revision is not None
             found = repo.revision(selector.revision)
-            if found is None:
+            listings = orphaned_listings(repo, {selector.revision})
+            if found is None and listings:
+                items.extend(listings)  # what an interrupted removal of it left
+            elif found is None:
                 missing.append(selector.label)
             else:
                 revisions[found.commit] = found
@@ -134,8 +166,10 @@ def requested(
                 repo, list(revisions.values()), Reason.REQUESTED_REVISION, Reason.LAST_REVISION
             )
         )
+        # Blobs nothing links to in it: what an interrupted removal of a revision left.
+        touched.add(repo.folder)
     removed = {item.path for item in items}
-    items.extend(blob_items(inventory, removed, unlinked=False))
+    items.extend(blob_items(inventory, removed, unlinked=touched))
     selectors_said = [f"repo {selector.label}" for selector in selectors]
     return finish(items, notes, selectors_said, warnings), missing
 

@@ -18,11 +18,12 @@ from bench.gen.layout import GENERATOR_VERSION
 from bench.timing import Run
 from bench.trees import differences
 
-WORKLOADS = ("prune", "package", "max-size")
+WORKLOADS = ("prune", "package", "max-size", "hub")
 WORKLOAD_TOOLS = {
     "prune": ("janitor", "uv", "rm", "rm2", "rmtree"),
     "package": ("janitor", "uv"),
     "max-size": ("janitor",),
+    "hub": ("janitor", "client", "rm"),
 }
 LABELS = {
     ("prune", "janitor"): "janitor sweep",
@@ -33,6 +34,9 @@ LABELS = {
     ("package", "janitor"): "janitor --package",
     ("package", "uv"): "uv cache clean",
     ("max-size", "janitor"): "janitor --max-size",
+    ("hub", "janitor"): "janitor sweep hf",
+    ("hub", "client"): "delete_revisions",
+    ("hub", "rm"): "rm -rf",
 }
 
 
