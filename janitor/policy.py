@@ -1,13 +1,14 @@
 """Policies on top of a plan: age, versions kept, and a size budget (cache size, free space).
 
 Generic over the kind of cache: a cache kind says what one cached `Version` is (the paths that
-hold it and the links inside them) and describes the archives a removal orphans; `apply` does
-the rest. Pure: the versions, the links and archives, a base plan and measured sizes in, a
-larger plan out. Eviction keeps a count of the surviving links of every archive, so each evicted
-version costs only its own links, and the archives it orphans are known at once; a `Ledger` says
-what each eviction takes off the cache's size (as `uv cache size` counts it) and gives back to
-its filesystem. May import janitor.inventory, janitor.graph, janitor.plan, janitor.units and the
-pure part of janitor.scan.measure (`Census`, `Ledger`).
+hold it and the links inside them) and describes the archives a removal orphans; `apply_limits`
+does the rest (janitor.uvpolicy is uv's side). Pure: the versions, the links and archives, a
+base plan and measured sizes in, a larger plan out. Eviction keeps a count of the surviving
+links of every archive, so each evicted version costs only its own links, and the archives it
+orphans are known at once; a `Ledger` says what each eviction takes off the cache's size (as
+`uv cache size` counts it) and gives back to its filesystem. May import janitor.inventory,
+janitor.graph, janitor.plan, janitor.units and the pure part of janitor.scan.measure (`Census`,
+`Ledger`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class _Taken:
                 )
 
 
-def apply(
+def apply_limits(
     refs: Referencing,
     versions: Sequence[Version],
     base: Plan,

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from janitor import policy as policies
 from janitor.graph import Graph, build
 from janitor.inventory import Inventory, Link
 from janitor.layout import uv
 from janitor.plan import Item, ItemKind, Plan, archive_items
-from janitor.policy import Policy, Space, Version
+from janitor.policy import Policy, Space, Version, apply_limits
 
 
 def versions(inventory: Inventory) -> list[Version]:
@@ -70,7 +69,7 @@ def apply_policy(
     graph: Graph | None = None,
 ) -> Plan:
     """Add what a policy removes to a uv plan: old versions, surplus versions, LRU until in
-    budget (see janitor.policy.apply); `graph` is the inventory's, when already built.
+    budget (see janitor.policy.apply_limits); `graph` is the inventory's, when already built.
 
     A size budget needs `space`: the cache's size and free space, and a census of every tree
     `budget_trees` names.
@@ -82,7 +81,7 @@ def apply_policy(
     def orphans(removed: Collection[str]) -> list[Item]:
         return archive_items(inventory, graph, removed)
 
-    return policies.apply(
+    return apply_limits(
         inventory,
         versions(inventory),
         base,
