@@ -106,18 +106,9 @@ class _Taken:
                 )
 
 
-def apply_limits(
-    refs: Referencing,
-    versions: Sequence[Version],
-    base: Plan,
-    policy: Policy,
-    space: Space | None = None,
-    *,
-    graph: Graph,
-    orphans: Orphans,
-    sweep_objects: bool = False,
-) -> Plan:
-    """Add what a policy removes to a plan: old versions, surplus versions, LRU until in budget.
+@dataclass
+class Cache:
+    """One cache under a policy: its links and archives, its versions, its plan so far.
 
     `refs` holds the cache's links and archives, `graph` is built from them, and `orphans`
     describes the archives whose last link a set of removed paths holds. A size budget needs
@@ -125,37 +116,78 @@ def apply_limits(
     the base plan removes counts toward the budget); `sweep_objects` when the cache has a
     content-addressed store whose files go once nothing else links to them.
     """
+
+    refs: Referencing
+    versions: Sequence[Version]
+    base: Plan
+    graph: Graph
+    orphans: Orphans
+    space: Space | None = None
+    sweep_objects: bool = False
+
+
+def apply_limits(cache: Cache, policy: Policy) -> Plan:
+    """Add what a policy removes to a plan: old versions, surplus versions, LRU until in budget."""
+    return apply_together([cache], policy)[0]
+
+
+def apply_together(caches: Sequence[Cache], policy: Policy) -> list[Plan]:
+    """A policy over several caches: age and version limits on each, and one size budget over
+    all of them, evicting in last-use order across them until their summed size fits.
+
+    With --min-free, the caches share one filesystem (its free space is the first cache's).
+    """
     if not policy.active:
-        return base
-    taken = _Taken(base)
-    warnings = list(base.warnings)
-    notes = list(base.notes)
-    versions = [
-        v
-        for v in versions
-        if v.package not in policy.keep and all(covering(p, taken.removed) is None for p in v.paths)
-    ]
-    if policy.older_than is not None:
-        _take_older(versions, policy.now - policy.older_than, taken)
-    if policy.keep_versions is not None:
-        _take_surplus(versions, policy.keep_versions, taken)
+        return [cache.base for cache in caches]
+    lanes = [_Lane(cache, policy) for cache in caches]
+    for lane in lanes:
+        if policy.older_than is not None:
+            _take_older(lane.versions, policy.now - policy.older_than, lane.taken)
+        if policy.keep_versions is not None:
+            _take_surplus(lane.versions, policy.keep_versions, lane.taken)
     if policy.sized:
-        if space is None:
-            raise ValueError("a size budget needs the cache's measured space")
-        remaining = [v for v in versions if not any(p in taken.removed for p in v.paths)]
-        budget = _Budget(policy, space, Ledger(space.census, space.links, sweep_objects))
-        warned, noted = _evict(refs, graph, taken, remaining, budget, orphans)
-        warnings.extend(warned)
-        notes.extend(noted)
-    # Archives whose last link the policy removes (what was dead already is the base plan's call).
-    base_paths = {item.path for item in base.items}
-    items = taken.items
-    items.extend(
-        archive
-        for archive in orphans(taken.removed)
-        if archive.requires and archive.path not in base_paths
-    )
-    return finish(items, notes, [*base.selectors, *_policy_selectors(policy)], warnings)
+        spaces = [cache.space for cache in caches]
+        if any(space is None for space in spaces):
+            raise ValueError("a size budget needs each cache's measured space")
+        budget = _Budget(policy, [space for space in spaces if space is not None])
+        warned, noted = _evict(lanes, budget)
+        lanes[0].warnings.extend(warned)
+        lanes[0].notes.extend(noted)
+    return [lane.finish(policy) for lane in lanes]
+
+
+class _Lane:
+    """One cache's part of a policy: what it takes, and the versions it may still evict."""
+
+    def __init__(self, cache: Cache, policy: Policy) -> None:
+        self.cache = cache
+        self.taken = _Taken(cache.base)
+        self.warnings = list(cache.base.warnings)
+        self.notes = list(cache.base.notes)
+        self.versions = [
+            v
+            for v in cache.versions
+            if v.package not in policy.keep
+            and all(covering(p, self.taken.removed) is None for p in v.paths)
+        ]
+        space = cache.space
+        self.ledger = (
+            Ledger(space.census, space.links, cache.sweep_objects) if space is not None else None
+        )
+
+    def finish(self, policy: Policy) -> Plan:
+        """The plan: the base's items, the versions taken, the archives they orphan."""
+        base = self.cache.base
+        # Archives whose last link the policy removes (what was dead already is the base's).
+        base_paths = {item.path for item in base.items}
+        items = self.taken.items
+        items.extend(
+            archive
+            for archive in self.cache.orphans(self.taken.removed)
+            if archive.requires and archive.path not in base_paths
+        )
+        selectors = [*base.selectors, *_policy_selectors(policy)]
+        return finish(items, self.notes, selectors, self.warnings)
 
 
 def _take_older(versions: Sequence[Version], cutoff: float, taken: _Taken) -> None:
@@ -189,27 +221,27 @@ _OUTSIDE = (
 
 
 class _Budget:
-    """The cache's size and its filesystem's free space as evictions go, against the bounds."""
+    """The caches' summed size and their filesystem's free space as evictions go, against the
+    bounds."""
 
-    def __init__(self, policy: Policy, space: Space, ledger: Ledger) -> None:
+    def __init__(self, policy: Policy, spaces: Sequence[Space]) -> None:
         self.policy = policy
-        self.space = space
-        self.ledger = ledger
-        self.size = space.cache_disk
-        self.free = space.free
+        self.before = sum(space.cache_disk for space in spaces)
+        self.size = self.before
+        self.free = spaces[0].free
 
-    def gain(self, paths: Collection[str]) -> None:
-        """Remove trees from the ledger, and count what that gains."""
-        gain = self.ledger.take(paths)
+    def gain(self, ledger: Ledger, paths: Collection[str]) -> None:
+        """Remove trees from a cache's ledger, and count what that gains."""
+        gain = ledger.take(paths)
         self.size -= gain.cache
         self.free += gain.disk
 
     def over(self) -> bool:
-        """Whether the cache is over --max-size."""
+        """Whether the caches are over --max-size."""
         return self.policy.max_size is not None and self.size > self.policy.max_size
 
     def low(self) -> bool:
-        """Whether its filesystem has less free than --min-free."""
+        """Whether their filesystem has less free than --min-free."""
         return self.policy.min_free is not None and self.free < self.policy.min_free
 
     def unmet(self) -> list[str]:
@@ -220,28 +252,31 @@ class _Budget:
             if unmet
         ]
 
-    def sizes(self) -> list[str]:
-        """The note that says the cache's size before and after (with --max-size)."""
+    def sizes(self, caches: int) -> list[str]:
+        """The note that says the size before and after (with --max-size)."""
         if self.policy.max_size is None:
             return []
+        what = "the cache is" if caches == 1 else "the caches are, together,"
         return [
-            f"--max-size {format_size(self.policy.max_size)}: the cache is "
-            f"{format_size(self.space.cache_disk)} as `uv cache size` counts it, "
+            f"--max-size {format_size(self.policy.max_size)}: {what} "
+            f"{format_size(self.before)} as `uv cache size` counts it, "
             f"{format_size(self.size)} after this sweep"
         ]
 
-    def frees_nothing(self, refs: Referencing, version: Version) -> bool:
+    @staticmethod
+    def frees_nothing(lane: _Lane, version: Version) -> bool:
         """Whether the archives it links to, even once they all go, would free next to nothing
         on disk: less than a tenth of what they take off the cache, the rest being held by
         hard links outside it (uv rewrites a few small files, such as RECORD, on install)."""
-        archives = [
-            refs.archives[link.archive].path
+        archives = lane.cache.refs.archives
+        paths = [
+            archives[link.archive].path
             for link in version.links
-            if link.archive is not None and link.archive in refs.archives
+            if link.archive is not None and link.archive in archives
         ]
-        if not archives:
+        if not paths or lane.ledger is None:
             return False
-        gain = self.ledger.gain(archives)
+        gain = lane.ledger.gain(paths)
         return gain.disk * 10 < gain.cache
 
 
@@ -286,53 +321,61 @@ class _Survivors:
                 self.counts[link.archive] -= 1
 
 
-def _evict(
-    refs: Referencing,
-    graph: Graph,
-    taken: _Taken,
-    candidates: list[Version],
-    budget: _Budget,
-    orphans: Orphans,
-) -> tuple[list[str], list[str]]:
-    """Evict least recently used versions until every bound holds: (warnings, notes).
+def _evict(lanes: Sequence[_Lane], budget: _Budget) -> tuple[list[str], list[str]]:
+    """Evict least recently used versions, across the caches, until every bound holds:
+    (warnings, notes).
 
-    `--max-size` counts what an eviction takes off the cache's size as `uv cache size` counts
-    it, and eviction stops at the first version that brings the cache within it. `--min-free`
-    counts what it frees on disk, and passes over versions whose archives free nothing there.
+    `--max-size` counts what an eviction takes off the caches' size as `du -s` (and `uv cache
+    size`) counts it, and eviction stops at the first version that brings them within it.
+    `--min-free` counts what it frees on disk, and passes over versions whose archives free
+    nothing there.
     """
-    # What the plan so far gains: its own items, and the archives whose last link it removes.
-    planned = [item.path for item in taken.items if item.kind is not ItemKind.OBJECTS]
-    orphaned = [archive.path for archive in orphans(taken.removed)]
-    budget.size -= budget.ledger.unlinked.cache
-    budget.free += budget.ledger.unlinked.disk
-    budget.gain([*planned, *orphaned])
+    queue: list[tuple[float, tuple[str, ...], int, Version]] = []
+    survivors: list[_Survivors] = []
+    for index, lane in enumerate(lanes):
+        assert lane.ledger is not None
+        taken, cache = lane.taken, lane.cache
+        # What the plan so far gains: its own items, and the archives whose last link it removes.
+        planned = [item.path for item in taken.items if item.kind is not ItemKind.OBJECTS]
+        orphaned = [archive.path for archive in cache.orphans(taken.removed)]
+        budget.size -= lane.ledger.unlinked.cache
+        budget.free += lane.ledger.unlinked.disk
+        budget.gain(lane.ledger, [*planned, *orphaned])
+        survivors.append(_Survivors(cache.refs, cache.graph, taken.removed))
+        queue.extend(
+            (v.last_used, v.paths, index, v)
+            for v in lane.versions
+            if not any(p in taken.removed for p in v.paths)
+        )
     if not (budget.over() or budget.low()):
-        return [], budget.sizes()
-    survivors = _Survivors(refs, graph, taken.removed)
-    candidates.sort(key=lambda v: (v.last_used, v.paths))
+        return [], budget.sizes(len(lanes))
+    queue.sort(key=lambda entry: entry[:3])
     passed_over = 0
     deciding: list[str] = []
-    for version in candidates:
+    for _, _, index, version in queue:
         bounds = budget.unmet()
         if not bounds:
             break
-        if bounds == ["--min-free"] and budget.frees_nothing(refs, version):
+        lane = lanes[index]
+        if bounds == ["--min-free"] and budget.frees_nothing(lane, version):
             passed_over += 1
             continue
         deciding = bounds
-        taken.take(version, Reason.OVER_SIZE if bounds[0] == "--max-size" else Reason.LOW_SPACE)
-        budget.gain([*version.paths, *survivors.orphans(version)])
-        survivors.drop(version)
-    return _budget_messages(budget, deciding, passed_over)
+        reason = Reason.OVER_SIZE if bounds[0] == "--max-size" else Reason.LOW_SPACE
+        lane.taken.take(version, reason)
+        assert lane.ledger is not None
+        budget.gain(lane.ledger, [*version.paths, *survivors[index].orphans(version)])
+        survivors[index].drop(version)
+    return _budget_messages(budget, deciding, passed_over, len(lanes))
 
 
 def _budget_messages(
-    budget: _Budget, deciding: list[str], passed_over: int
+    budget: _Budget, deciding: list[str], passed_over: int, caches: int
 ) -> tuple[list[str], list[str]]:
     """(warnings, notes) on how the eviction ended."""
     policy = budget.policy
     warnings: list[str] = []
-    notes = budget.sizes()
+    notes = budget.sizes(caches)
     both = policy.max_size is not None and policy.min_free is not None
     if both and deciding:
         warnings.append(f"{' and '.join(deciding)} decided the eviction")

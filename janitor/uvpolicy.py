@@ -15,7 +15,7 @@ from janitor.graph import Graph, build
 from janitor.inventory import Inventory, Link
 from janitor.layout import uv
 from janitor.plan import Item, ItemKind, Plan, archive_items
-from janitor.policy import Policy, Space, Version, apply_limits
+from janitor.policy import Cache, Policy, Space, Version, apply_limits
 
 
 def versions(inventory: Inventory) -> list[Version]:
@@ -77,17 +77,21 @@ def apply_policy(
     if not policy.active:
         return base
     graph = build(inventory) if graph is None else graph
+    return apply_limits(uv_cache(inventory, base, space, graph), policy)
+
+
+def uv_cache(inventory: Inventory, base: Plan, space: Space | None, graph: Graph) -> Cache:
+    """A uv cache under a policy: its versions, and its archives described as uv's plans do."""
 
     def orphans(removed: Collection[str]) -> list[Item]:
         return archive_items(inventory, graph, removed)
 
-    return apply_limits(
+    return Cache(
         inventory,
         versions(inventory),
         base,
-        policy,
+        graph,
+        orphans,
         space,
-        graph=graph,
-        orphans=orphans,
         sweep_objects=bool(inventory.files_shards),
     )
