@@ -61,6 +61,7 @@ class Space:
     census: Census = field(default_factory=lambda: Census({}))
     # Links inside the cache of each hard-linked inode (`janitor.scan.disk_usage`).
     links: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    counted_as: str = "`uv cache size`"  # the client's own name for that measure, said back
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class Version:
     paths: tuple[str, ...]
     links: tuple[Link, ...]
     last_used: float
+    # How --keep-versions ranks it among its key's versions, higher is newer; None: by its
+    # version number (PEP 440).
+    order: tuple[Any, ...] | None = None
 
 
 # The archives a removal orphans, described by the cache kind: the removed paths in, its items out.
@@ -198,12 +202,16 @@ def _take_older(versions: Sequence[Version], cutoff: float, taken: _Taken) -> No
 
 
 def _take_surplus(versions: Sequence[Version], keep: int, taken: _Taken) -> None:
-    """All but the `keep` newest versions (PEP 440) of each key."""
+    """All but the `keep` newest versions (by `order`, else PEP 440) of each key."""
     groups: dict[str, list[Version]] = {}
     for version in versions:
         groups.setdefault(version.key, []).append(version)
     for group in groups.values():
-        ordered = sorted(group, key=lambda v: _version_key(v.version), reverse=True)
+        ordered = sorted(
+            group,
+            key=lambda v: v.order if v.order is not None else _version_key(v.version),
+            reverse=True,
+        )
         # Versions of the same number (several wheels of one release) count once.
         kept: list[str] = []
         for version in ordered:
@@ -227,6 +235,7 @@ class _Budget:
     def __init__(self, policy: Policy, spaces: Sequence[Space]) -> None:
         self.policy = policy
         self.before = sum(space.cache_disk for space in spaces)
+        self.counted_as = spaces[0].counted_as if len(spaces) == 1 else "`du -s --block-size=1`"
         self.size = self.before
         self.free = spaces[0].free
 
@@ -259,7 +268,7 @@ class _Budget:
         what = "the cache is" if caches == 1 else "the caches are, together,"
         return [
             f"--max-size {format_size(self.policy.max_size)}: {what} "
-            f"{format_size(self.before)} as `uv cache size` counts it, "
+            f"{format_size(self.before)} as {self.counted_as} counts it, "
             f"{format_size(self.size)} after this sweep"
         ]
 

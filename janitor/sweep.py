@@ -6,9 +6,11 @@ May import everything in janitor but janitor.cli.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,16 +19,12 @@ import anyio
 import anyio.to_thread
 
 from janitor import lock, plan, render
-from janitor.errors import EXIT_PARTIAL, CacheBusy
-from janitor.graph import build
-from janitor.inventory import Inventory
+from janitor.errors import EXIT_PARTIAL, CacheBusy, UsageError
+from janitor.kind import Prepared, kind_of
 from janitor.layout.follow import Release
-from janitor.policy import Policy, Space
+from janitor.policy import Cache, Policy, Space, apply_together
 from janitor.remove import Removal, Reporter, execute
-from janitor.scan.cache import scan
 from janitor.scan.measure import Census, disk_usage, take_census
-from janitor.scan.walk import ScanOptions
-from janitor.uvpolicy import apply_policy, budget_trees
 
 
 @dataclass(frozen=True)
@@ -72,91 +70,124 @@ class Result:
 
 async def run(request: Request) -> Result:
     """Carry out a sweep; `CacheBusy` when uv held the lock for the whole wait."""
+    return (await run_together([request]))[0]
+
+
+async def run_together(requests: Sequence[Request]) -> list[Result]:
+    """Sweep several caches under one policy (one size budget over all of them): each cache's
+    lock is held from its scan to the end of its deletion; `CacheBusy` when uv held one for
+    the whole wait."""
     started = time.monotonic()
-    try:
-        if request.dry_run:
-            planned, removal = await plan_sweep(request, sizes=True), None
-        elif request.force or request.kind != "uv":
-            # The hub cache has no whole-cache lock: its scan sees running downloads by theirs.
-            planned, removal = await _remove(request)
-        else:
-            async with lock.exclusive(request.root, wait=request.wait, on_busy=request.on_busy):
-                planned, removal = await _remove(request)
-    except CacheBusy as busy:
-        if request.log:
-            await _log(request, None, None, time.monotonic() - started, busy.exit_code)
-        raise
-    duration = time.monotonic() - started
-    result = Result(planned, removal, duration)
-    if removal is not None and request.log:
-        warning = await _log(request, planned, removal, duration, result.exit_code)
-        result = Result(planned, removal, duration, warning)
-    return result
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            for request in requests:
+                if not (request.dry_run or request.force) and kind_of(request.kind).locked:
+                    await stack.enter_async_context(
+                        lock.exclusive(request.root, wait=request.wait, on_busy=request.on_busy)
+                    )
+        except CacheBusy as busy:
+            for request in requests:
+                if request.log:
+                    await _log(request, None, None, time.monotonic() - started, busy.exit_code)
+            raise
+        plans = await plan_together(requests, sizes=any(r.dry_run for r in requests))
+        results = []
+        for request, planned in zip(requests, plans, strict=True):
+            removal = None if request.dry_run else await _execute(request, planned)
+            results.append(Result(planned, removal, time.monotonic() - started))
+    logged = []
+    for request, result in zip(requests, results, strict=True):
+        if result.removal is not None and request.log:
+            warning = await _log(
+                request, result.plan, result.removal, result.duration, result.exit_code
+            )
+            result = replace(result, log_warning=warning)
+        logged.append(result)
+    return logged
 
 
 async def plan_sweep(request: Request, *, sizes: bool) -> plan.Plan:
     """Scan the cache and plan the sweep; with `sizes`, every item is measured."""
-    root, policy = request.root, request.policy
-    if request.kind == "hf":
-        from janitor.hf.sweep import plan_hub
+    return (await plan_together([request], sizes=sizes))[0]
 
-        return await plan_hub(root, request.packages, sizes=sizes)
-    options = ScanOptions(
-        times=policy.older_than is not None or policy.sized,
-        stale=bool(request.packages),
-    )
-    inventory = await scan(root, options, releases=request.releases)
-    graph = build(inventory)  # one reference graph for the plan and the policy
-    if request.packages:
-        planned = plan.packages(inventory, request.packages, graph=graph)
-    else:
-        planned = plan.prune(inventory, ci=request.ci, graph=graph)
-    if request.notes:
-        planned = replace(planned, notes=(*request.notes, *planned.notes))
-    census = None
+
+async def plan_together(requests: Sequence[Request], *, sizes: bool) -> list[plan.Plan]:
+    """Scan and plan several caches, their policy (and size budget) applied over all of them;
+    with `sizes`, every item is measured."""
+    prepared = [await kind_of(request.kind).prepare(request) for request in requests]
+    policy = requests[0].policy
+    censuses: list[Census | None] = [None] * len(prepared)
+    plans = [ready.base for ready in prepared]
     if policy.active:
-        space = None
-        if policy.sized:
-            # Size decisions need every tree they may remove measured together, the cache's
-            # size as `uv cache size` counts it with the links of each inode inside it, and
-            # the room left on its filesystem.
-            census = await take_census(
-                root, budget_trees(inventory, planned), inventory.files_shards
+        caches = []
+        for index, (request, ready) in enumerate(zip(requests, prepared, strict=True)):
+            space = None
+            if policy.sized:
+                space = await _space(request, ready)
+                censuses[index] = space.census
+            caches.append(
+                Cache(
+                    ready.refs,
+                    ready.versions,
+                    ready.base,
+                    ready.graph,
+                    ready.orphans,
+                    space,
+                    sweep_objects=bool(ready.objects),
+                )
             )
-            links: dict[tuple[int, int], int] = {}
-            size, _, _ = await disk_usage(root, links=links)
-            free = await anyio.to_thread.run_sync(request.free_space, root)
-            space = Space(size, free, census, links)
-        planned = replace(
-            apply_policy(inventory, planned, policy, space, graph=graph),
-            missing=planned.missing,
-        )
+        if policy.min_free is not None and len(caches) > 1:
+            _one_filesystem([ready.root for ready in prepared])
+        plans = [
+            replace(ready.finish(limited), missing=ready.base.missing)
+            for ready, limited in zip(prepared, apply_together(caches, policy), strict=True)
+        ]
     if sizes:
-        planned = await _measured(root, inventory, planned, census)
-    return planned
+        plans = [
+            await _measured(ready, planned, census)
+            for ready, planned, census in zip(prepared, plans, censuses, strict=True)
+        ]
+    return plans
 
 
-async def _measured(
-    root: Path, inventory: Inventory, planned: plan.Plan, census: Census | None = None
-) -> plan.Plan:
+async def _space(request: Request, ready: Prepared) -> Space:
+    """What a size budget needs of a cache: every tree it may remove measured together, the
+    cache's size as `du -s` (and `uv cache size`) counts it with the links of each inode inside
+    it, and the room left on its filesystem."""
+    census = await take_census(ready.root, list(ready.budget_trees), ready.objects)
+    links: dict[tuple[int, int], int] = {}
+    size, _, _ = await disk_usage(ready.root, links=links)
+    free = await anyio.to_thread.run_sync(request.free_space, ready.root)
+    counted_as = "`uv cache size`" if request.kind == "uv" else "`du -s --block-size=1`"
+    return Space(size, free, census, links, counted_as)
+
+
+def _one_filesystem(roots: Sequence[Path]) -> None:
+    """--min-free over several caches counts the free space of one filesystem: theirs."""
+    if len({os.stat(root).st_dev for root in roots}) > 1:
+        raise UsageError(
+            "--min-free over several caches needs them on one filesystem; these are on "
+            "different ones: give each its own sweep (`janitor sweep uv` and `janitor sweep hf`)"
+        )
+
+
+async def _measured(ready: Prepared, planned: plan.Plan, census: Census | None) -> plan.Plan:
     """The plan with what each item frees, measured together (hard links across items); a
     census that holds every item already is used as it is."""
     paths = [item.path for item in planned.items if item.kind is not plan.ItemKind.OBJECTS]
     if census is None or any(path not in census.trees for path in paths):
-        census = await take_census(root, paths, inventory.files_shards)
-    return planned.measured(census.freed(paths, sweep_objects=bool(inventory.files_shards)))
+        census = await take_census(ready.root, paths, ready.objects)
+    return planned.measured(census.freed(paths, sweep_objects=bool(ready.objects)))
 
 
-async def _remove(request: Request) -> tuple[plan.Plan, Removal]:
-    planned = await plan_sweep(request, sizes=False)
-    removal = await execute(
+async def _execute(request: Request, planned: plan.Plan) -> Removal:
+    return await execute(
         request.root,
         planned,
         workers=request.workers,
         processes=request.processes,
         reporter=request.reporter,
     )
-    return planned, removal
 
 
 async def _log(

@@ -1,7 +1,7 @@
 """The policies on a uv cache: what one cached version of a package is, and what a budget measures.
 
 A version is a link in the wheels bucket with its pointer files, or a version directory of the
-sdists bucket, in the buckets of the uvs followed; `apply_policy` hands those to the generic
+sdists bucket, in the buckets of the uvs followed; `uv_cache` hands those to the generic
 policies (janitor.policy) with the archives they orphan described as a uv plan describes them.
 Pure. May import janitor.inventory, janitor.graph, janitor.plan, janitor.policy and
 janitor.layout.
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from janitor.graph import Graph, build
+from janitor.graph import Graph
 from janitor.inventory import Inventory, Link
 from janitor.layout import uv
 from janitor.plan import Item, ItemKind, Plan, archive_items
-from janitor.policy import Cache, Policy, Space, Version, apply_limits
+from janitor.policy import Cache, Space, Version
 
 
 def versions(inventory: Inventory) -> list[Version]:
@@ -58,26 +58,6 @@ def budget_trees(inventory: Inventory, base: Plan) -> list[str]:
     for version in versions(inventory):
         paths.extend(version.paths)
     return list(dict.fromkeys(paths))
-
-
-def apply_policy(
-    inventory: Inventory,
-    base: Plan,
-    policy: Policy,
-    space: Space | None = None,
-    *,
-    graph: Graph | None = None,
-) -> Plan:
-    """Add what a policy removes to a uv plan: old versions, surplus versions, LRU until in
-    budget (see janitor.policy.apply_limits); `graph` is the inventory's, when already built.
-
-    A size budget needs `space`: the cache's size and free space, and a census of every tree
-    `budget_trees` names.
-    """
-    if not policy.active:
-        return base
-    graph = build(inventory) if graph is None else graph
-    return apply_limits(uv_cache(inventory, base, space, graph), policy)
 
 
 def uv_cache(inventory: Inventory, base: Plan, space: Space | None, graph: Graph) -> Cache:

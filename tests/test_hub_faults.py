@@ -31,9 +31,10 @@ from typer.testing import CliRunner
 from janitor.cli import app
 from janitor.errors import EXIT_PARTIAL
 from janitor.hf import layout
-from janitor.hf.sweep import plan_hub
 from janitor.layout.uv import TRASH_DIR
+from janitor.plan import Plan
 from janitor.remove import _core, execute
+from janitor.sweep import Request, plan_sweep
 from tests.hubfactory import HubCache, tree_of
 from tests.killhook import counting
 from tests.test_faults import (
@@ -196,12 +197,17 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+async def hub_plan(root: Path, selector: tuple[str, ...]) -> Plan:
+    """What `janitor sweep hf` plans for the cache at `root`, with `--package` for each selector."""
+    return await plan_sweep(Request(root=root, kind="hf", packages=selector), sizes=False)
+
+
 async def reference_tree(
     pristine: HubCache, base: Path, selector: tuple[str, ...]
 ) -> dict[str, str]:
     root = base / "reference"
     shutil.copytree(pristine.root, root, symlinks=True)
-    removal = await execute(root, await plan_hub(root, selector, sizes=False))
+    removal = await execute(root, await hub_plan(root, selector))
     assert removal.failures == []
     return tree_of(root)
 
@@ -243,7 +249,7 @@ async def test_random_faults_leave_a_cache_the_client_reads_and_a_rerun_converge
     reference = await reference_tree(hub_cache, tmp_path, selector)
     ops = RandomFaults(root, seed, rate, mode, {})
 
-    the_plan = await plan_hub(root, selector, sizes=False)
+    the_plan = await hub_plan(root, selector)
     removal = await execute(root, the_plan, ops=ops)
 
     assert [outcome.item for outcome in removal.outcomes] == list(the_plan.items)
@@ -254,13 +260,17 @@ async def test_random_faults_leave_a_cache_the_client_reads_and_a_rerun_converge
         rounds = 1
         while removal.failures or await anyio.Path(root / TRASH_DIR).exists():
             assert rounds < MAX_ROUNDS, removal.failures
-            removal = await execute(root, await plan_hub(root, selector, sizes=False), ops=ops)
+            removal = await execute(
+                root,
+                await hub_plan(root, selector),
+                ops=ops,
+            )
             check_failures(removal, ops, root)
             check_retried(removal, ops)
             check_consistent(root, links, blobs)
             rounds += 1
     else:
-        removal = await execute(root, await plan_hub(root, selector, sizes=False))
+        removal = await execute(root, await hub_plan(root, selector))
         assert removal.failures == []
     assert leftovers(the_plan, root) == []
     assert tree_of(root) == reference

@@ -240,15 +240,96 @@ def options(params: Mapping[str, Any]) -> Options:
 def run_sweep(
     chosen: Options, *, dry_run: bool, json_output: bool, force: bool, verbose: bool, quiet: bool
 ) -> int:
-    """Carry out a sweep of the cache chosen (or of both) and print its outcome; the exit code."""
+    """Carry out a sweep of the cache chosen (or of both, under one policy) and print its
+    outcome; the exit code."""
     show = _Show(dry_run=dry_run, json_output=json_output, verbose=verbose, quiet=quiet)
-    if chosen.cache != "all":
-        return _sweep_one(chosen.cache, chosen, show, force=force)
-    show.heading = True
-    codes = [_sweep_one(kind, chosen, show, force=force) for kind in ("uv", "hf")]
-    if json_output:
+    kinds = ("uv", "hf") if chosen.cache == "all" else (chosen.cache,)
+    show.heading = len(kinds) > 1
+    opened: list[tuple[str, Path, Any]] = []
+    for kind in kinds:
+        found = _open(kind, chosen, show)
+        if found is None:
+            continue
+        root, uvs = found
+        if kind == "uv" and not json_output and _empty(root):
+            # Nothing in it but markers: said and logged without the scan, plan or engine.
+            for name in chosen.packages:
+                show.say(f"No cache entries for {name}")
+            show.say(
+                "No unused entries found" + (f" in the {TITLES[kind]}" if show.heading else "")
+            )
+            if not dry_run:
+                _log_empty(root, chosen, quiet)
+            continue
+        opened.append((kind, root, uvs))
+    try:
+        results = _sweep(opened, chosen, show, force=force) if opened else []
+    except CacheBusy as busy:
+        if quiet:  # a timer's run tries again next time
+            return busy.exit_code
+        raise
+    for (kind, root, _uvs), result in zip(opened, results, strict=True):
+        if show.heading and not json_output:
+            show.say(f"{TITLES[kind]} ({root}):")
+        _print(kind, root, result, show)
+    if show.heading and json_output:
         print_json({"caches": show.documents})
-    return max(codes)
+    return max((result.exit_code for result in results), default=0)
+
+
+def _sweep(
+    opened: list[tuple[str, Path, Any]], chosen: Options, show: _Show, *, force: bool
+) -> list[Any]:
+    """Sweep the caches opened, together; their results."""
+    show_progress = not (show.quiet or show.json_output or show.dry_run) and sys.stderr.isatty()
+    progress = Progress() if show_progress else None
+
+    def on_busy() -> None:
+        if chosen.wait:
+            show.say(
+                "Cache is currently in-use, waiting for other uv processes to finish "
+                "(use `--force` to override)"
+            )
+
+    from janitor import sweep as sweeps
+    from janitor.policy import Policy
+
+    keep = {"uv": chosen.keep, "hf": chosen.keep_hub}
+    policy = Policy(
+        older_than=chosen.older_than,
+        keep_versions=chosen.keep_versions,
+        max_size=chosen.max_size,
+        min_free=chosen.min_free,
+        keep=frozenset().union(*(keep[kind] for kind, _, _ in opened)),
+        now=time.time(),
+    )
+    requests = []
+    for kind, root, uvs in opened:
+        releases, notes = releases_of(uvs) if kind == "uv" else ([], [])
+        requests.append(
+            sweeps.Request(
+                root=root,
+                kind=kind,
+                releases=tuple(releases),
+                notes=tuple(notes),
+                packages=chosen.packages,
+                ci=chosen.ci and kind == "uv",
+                policy=policy,
+                dry_run=show.dry_run,
+                wait=chosen.wait,
+                force=force,
+                workers=chosen.workers,
+                processes=chosen.processes,
+                reporter=progress,
+                on_busy=on_busy,
+            )
+        )
+    try:
+        results: list[Any] = run(lambda: sweeps.run_together(requests))
+    finally:
+        if progress is not None:
+            progress.stop()
+    return results
 
 
 class _Show:
@@ -285,72 +366,6 @@ def _open(kind: str, chosen: Options, show: _Show) -> tuple[Path, Any] | None:
         chosen.cache_dir, uvs, from_config=chosen.cache_dir_from_config, quiet=show.quiet
     )
     return None if opened is None else (opened, uvs)
-
-
-def _sweep_one(kind: str, chosen: Options, show: _Show, *, force: bool) -> int:
-    """Sweep one cache and print its outcome; the exit code."""
-    if show.heading and not show.json_output:
-        show.say(f"{TITLES[kind]}:")
-    opened = _open(kind, chosen, show)
-    if opened is None:
-        return 0
-    root, uvs = opened
-    if kind == "uv" and not show.json_output and _empty(root):
-        # Nothing in it but markers: said and logged without the scan, the plan or the engine.
-        for name in chosen.packages:
-            show.say(f"No cache entries for {name}")
-        show.say("No unused entries found")
-        if not show.dry_run:
-            _log_empty(root, chosen, show.quiet)
-        return 0
-    releases, notes = releases_of(uvs) if kind == "uv" else ([], [])
-    show_progress = not (show.quiet or show.json_output or show.dry_run) and sys.stderr.isatty()
-    progress = Progress() if show_progress else None
-
-    def on_busy() -> None:
-        if chosen.wait:
-            show.say(
-                "Cache is currently in-use, waiting for other uv processes to finish "
-                "(use `--force` to override)"
-            )
-
-    from janitor import sweep as sweeps
-    from janitor.policy import Policy
-
-    request = sweeps.Request(
-        root=root,
-        kind=kind,
-        releases=tuple(releases),
-        notes=tuple(notes),
-        packages=chosen.packages,
-        ci=chosen.ci and kind == "uv",
-        policy=Policy(
-            older_than=chosen.older_than,
-            keep_versions=chosen.keep_versions,
-            max_size=chosen.max_size,
-            min_free=chosen.min_free,
-            keep=chosen.keep_hub if kind == "hf" else chosen.keep,
-            now=time.time(),
-        ),
-        dry_run=show.dry_run,
-        wait=chosen.wait,
-        force=force,
-        workers=chosen.workers,
-        processes=chosen.processes,
-        reporter=progress,
-        on_busy=on_busy,
-    )
-    try:
-        result = run(lambda: sweeps.run(request))
-    except CacheBusy as busy:
-        if show.quiet:
-            return busy.exit_code
-        raise
-    finally:
-        if progress is not None:
-            progress.stop()
-    _print(kind, root, result, show)
-    return result.exit_code
 
 
 def _print(kind: str, root: Path, result: Any, show: _Show) -> None:

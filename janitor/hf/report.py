@@ -15,9 +15,8 @@ from typing import Any
 from janitor.hf import plan as hub_plan
 from janitor.hf import scan
 from janitor.hf.inventory import HubInventory, Repo, Revision
-from janitor.hf.sweep import measured
 from janitor.plan import Plan
-from janitor.scan.measure import disk_usage
+from janitor.scan.measure import disk_usage, take_census
 from janitor.units import format_size
 
 
@@ -78,6 +77,13 @@ def rows(inventory: HubInventory, per_top: dict[str, int]) -> tuple[RepoRow, ...
         )
 
     return tuple(sorted(map(repo_row, inventory.repos), key=lambda row: -row.size))
+
+
+async def measured(root: Path, planned: Plan) -> Plan:
+    """Every item measured together, hard links across items counted once."""
+    paths = [item.path for item in planned.items]
+    census = await take_census(root, paths, ())
+    return planned.measured(census.freed(paths))
 
 
 async def build(root: Path) -> HubReport:
