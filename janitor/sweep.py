@@ -129,6 +129,8 @@ async def _remove(request: Request) -> tuple[plan.Plan, Removal]:
         processes=request.processes,
         reporter=request.reporter,
     )
+    if removal.notes:
+        the_plan = replace(the_plan, notes=(*the_plan.notes, *removal.notes))
     return the_plan, removal
 
 
