@@ -44,9 +44,9 @@ def cannot_spawn() -> str | None:
     has neither.
     """
     if not sys.executable:
-        return "no interpreter to start (sys.executable is empty)"
+        return "sys.executable is empty"
     if getattr(sys, "frozen", False) or not _CORE.is_file():
-        return f"{_CORE} is not a file this interpreter can run"
+        return f"a frozen app: {_CORE} is not a file"
     return None
 
 
