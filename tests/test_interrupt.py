@@ -89,10 +89,12 @@ def children(pid):
 
 for line in sys.stdin:
     request = json.loads(line)
+    ready, readied = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
+            os.close(ready)
             # Python's own handler, as a terminal's foreground job has it.
             signal.signal(signal.SIGINT, signal.default_int_handler)
             os.setpgid(0, 0)
@@ -105,15 +107,23 @@ for line in sys.stdin:
 
                 install(request["after"], signal.SIGINT, request["group"])
             sys.argv = ["janitor", *request["argv"]]
+            os.close(readied)  # the moments count from here: janitor's own code
             main()
         except SystemExit as exit:
             code = exit.code if isinstance(exit.code, int) else 1
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()  # the test sees it on stderr
         finally:
             with contextlib.suppress(Exception):
                 sys.stderr.flush()
             os._exit(code)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
+    os.close(readied)
+    os.read(ready, 1)
+    os.close(ready)
     started = time.monotonic()
     if request["delay"] is not None:
         time.sleep(request["delay"])

@@ -151,35 +151,25 @@ class Engine:
         send, receive = anyio.create_memory_object_stream[_Node](math.inf)
         self._send: MemoryObjectSendStream[_Node] = send
         self._receive: MemoryObjectReceiveStream[_Node] = receive
-        async with anyio.create_task_group() as group:
-            for _ in range(self.workers):
-                group.start_soon(self._worker, self._receive.clone())
-            self._receive.close()  # the workers' clones keep the stream open
-            if self.adaptive:
-                group.start_soon(self._tune)
-            if self.processes:
-                group.start_soon(self._start_pool)
-            try:
-                for phase in (0, 1):
-                    await self._phase([i for i in plan.items if i.phase == phase], outcomes)
-                # Content-addressed files lose their last other link only once the archives
-                # are gone.
-                for tree in self._books.trees.values():
-                    await tree.done.wait()
-                for item in plan.items:
-                    if item.phase == 2:
-                        self._add(item, os.path.join(str(self.root), *item.path.split("/")), True)
-                self._books.closing = True
-                self._first_tree.set()
-                if self._books.outstanding == 0:
-                    self._send.close()
-                for tree in self._books.trees.values():
-                    await tree.done.wait()
-            finally:
-                # On a cancel (Ctrl-C) the stream stays open while the renames and batches under
-                # way finish and book what they did; the trash keeps the rest for the next run.
-                group.cancel_scope.cancel()
-                await self._pool.aclose()
+        try:
+            async with anyio.create_task_group() as group:
+                for _ in range(self.workers):
+                    group.start_soon(self._worker, self._receive.clone())
+                self._receive.close()  # the workers' clones keep the stream open
+                if self.adaptive:
+                    group.start_soon(self._tune)
+                if self.processes:
+                    group.start_soon(self._start_pool)
+                try:
+                    await self._carry_out(plan, outcomes)
+                finally:
+                    # On a cancel (Ctrl-C) the stream stays open while the renames and batches
+                    # under way finish and book what they did; the trash keeps the rest for the
+                    # next run.
+                    group.cancel_scope.cancel()
+        finally:
+            # Once every task is over: a pool still starting when a cancel came is whole now.
+            await self._pool.aclose()
         self._send.close()
         credit = self._ledger.freed()
         for tree in self._books.trees.values():
@@ -193,6 +183,22 @@ class Engine:
             tuple(outcomes[item.path] for item in plan.items if item.path in outcomes),
             tuple(self.notes),
         )
+
+    async def _carry_out(self, plan: Plan, outcomes: dict[str, Outcome]) -> None:
+        for phase in (0, 1):
+            await self._phase([i for i in plan.items if i.phase == phase], outcomes)
+        # Content-addressed files lose their last other link only once the archives are gone.
+        for tree in self._books.trees.values():
+            await tree.done.wait()
+        for item in plan.items:
+            if item.phase == 2:
+                self._add(item, os.path.join(str(self.root), *item.path.split("/")), True)
+        self._books.closing = True
+        self._first_tree.set()
+        if self._books.outstanding == 0:
+            self._send.close()
+        for tree in self._books.trees.values():
+            await tree.done.wait()
 
     async def _phase(self, items: Sequence[Item], outcomes: dict[str, Outcome]) -> None:
         """Move a phase's items aside; delete those that could not be moved before returning."""
@@ -314,7 +320,12 @@ class Engine:
 
     def _queue(self, node: _Node) -> None:
         self._books.outstanding += 1
-        self._send.send_nowait(node)
+        try:
+            self._send.send_nowait(node)
+        except anyio.BrokenResourceError:
+            # Every worker has ended, which only a cancel (Ctrl-C) does: a rename that finished
+            # after it leaves its tree in the trash for the next run.
+            pass
 
     async def _worker(self, nodes: MemoryObjectReceiveStream[_Node]) -> None:
         books = self._books
