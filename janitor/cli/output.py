@@ -80,7 +80,8 @@ def run(fn: Callable[[], Awaitable[_T]]) -> _T:
 
     The first Ctrl-C cancels the run: renames and batches under way finish (whatever is in the
     trash is finished by the next run), worker processes end, then this raises. A second one
-    ends the process at once, which is as safe as a kill.
+    ends the process at once, which is as safe as a kill. After an interrupt, Ctrl-C stays
+    ignored: what is left is to say so and exit.
     """
     import signal
     import threading
@@ -101,7 +102,7 @@ def run(fn: Callable[[], Awaitable[_T]]) -> _T:
             raise KeyboardInterrupt from None
         raise
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, signal.SIG_IGN if interrupt.received else previous)
     if interrupt.received:
         raise KeyboardInterrupt
     return cast("_T", outcome)

@@ -320,12 +320,10 @@ class Engine:
 
     def _queue(self, node: _Node) -> None:
         self._books.outstanding += 1
-        try:
+        # Broken when every worker has ended, which only a cancel (Ctrl-C) does: a rename that
+        # finished after it leaves its tree in the trash for the next run.
+        with contextlib.suppress(anyio.BrokenResourceError):
             self._send.send_nowait(node)
-        except anyio.BrokenResourceError:
-            # Every worker has ended, which only a cancel (Ctrl-C) does: a rename that finished
-            # after it leaves its tree in the trash for the next run.
-            pass
 
     async def _worker(self, nodes: MemoryObjectReceiveStream[_Node]) -> None:
         books = self._books
