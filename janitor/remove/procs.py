@@ -46,7 +46,7 @@ def cannot_spawn() -> str | None:
     if not sys.executable:
         return "sys.executable is empty"
     if getattr(sys, "frozen", False) or not _CORE.is_file():
-        return f"a frozen app: {_CORE} is not a file"
+        return f"{_CORE} is not a file: a frozen or zipped app"
     return None
 
 
