@@ -15,6 +15,7 @@ would pass without the signal ever landing; each run asserts that it did (exit 1
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -383,8 +384,11 @@ def test_ctrl_c_to_the_process_group_of_the_console_command(
             while not workers_of(root):
                 assert process.poll() is None, "the sweep ended before its workers started"
                 time.sleep(0.0005)
-            for _ in range(presses):
-                os.killpg(process.pid, signal.SIGINT)
+            os.killpg(process.pid, signal.SIGINT)
+            if presses == 2:
+                time.sleep(0.001)  # two signals sent at once would be delivered as one
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGINT)
             _, err = process.communicate()
         assert (process.returncode, err.decode()) == (EXIT_INTERRUPTED, LINE)
         check_killed(root, large_scene, expected)
@@ -477,3 +481,48 @@ def test_without_an_interpreter_to_start_the_deletion_runs_in_threads(
     code, output = swept(root, "--processes", "2")
     assert code == 0, output
     assert "note:" not in output
+
+
+# What is under way when Ctrl-C comes and takes a while to finish: a stand-in for a batch on a
+# slow filesystem.
+_SLOW_TO_FINISH = """
+import anyio
+
+from janitor.cli.output import INTERRUPTED, run
+
+
+async def work():
+    print("ready", flush=True)
+    try:
+        await anyio.sleep(30)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(30)
+
+
+try:
+    run(work)
+except KeyboardInterrupt:
+    print(INTERRUPTED)
+"""
+
+
+def test_a_second_ctrl_c_ends_janitor_at_once(tmp_path: Path) -> None:
+    """The first Ctrl-C waits for the work under way; a second one does not: 130, one line."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_TO_FINISH],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"ready\n"
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert process.poll() is None  # waiting for what is under way
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert time.monotonic() - started < 5
+    assert (process.returncode, out, err.decode()) == (EXIT_INTERRUPTED, b"", LINE)
