@@ -167,7 +167,9 @@ def quick(args: Sequence[str]) -> int | None:
         _err(f"error: {error}")
         return error.exit_code
     except KeyboardInterrupt:
-        _err("Interrupted: trees already moved aside are finished by the next run")
+        from janitor.cli.output import INTERRUPTED
+
+        _err(INTERRUPTED)
         return EXIT_INTERRUPTED
 
 

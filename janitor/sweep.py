@@ -94,6 +94,9 @@ async def run_together(requests: Sequence[Request]) -> list[Result]:
         results = []
         for request, planned in zip(requests, plans, strict=True):
             removal = None if request.dry_run else await _execute(request, planned)
+            if removal is not None and removal.notes:
+                # What the engine said (e.g. that worker processes could not start).
+                planned = replace(planned, notes=(*planned.notes, *removal.notes))
             results.append(Result(planned, removal, time.monotonic() - started))
     logged = []
     for request, result in zip(requests, results, strict=True):

@@ -109,10 +109,18 @@ def big_scene(pristine_cache: UvCache, tmp_path_factory: pytest.TempPathFactory)
     work = tmp_path_factory.mktemp("big-scene")
     base = work / "cache"
     copy_cache(pristine_cache.root, base)
+    grow(base, work)
+    plant_outside(base, work / "outside", pristine_cache)
+    return Scene(base, work / "outside", snapshot(base))
+
+
+def grow(base: Path, work: Path, n_files: int = 2000) -> None:
+    """Grow a copy of the genuine cache with uv: beta 2.0 of `n_files` files, and kappa's
+    archive of as many left dangling by a reinstall of a rebuilt kappa."""
     links = work / "find-links"
     venv = work / "venv"
-    make_wheel(links, "beta", "2.0", n_files=2000)
-    kappa = make_wheel(links, "kappa", "1.0", n_files=2000)
+    make_wheel(links, "beta", "2.0", n_files=n_files)
+    kappa = make_wheel(links, "kappa", "1.0", n_files=n_files)
     run_uv("venv", "--python", PYTHON, venv, cache_dir=base)
     install = ("pip", "install", "--python", venv, "--no-index", "--find-links", links)
     run_uv(*install, "beta==2.0", "kappa", cache_dir=base)
@@ -120,8 +128,6 @@ def big_scene(pristine_cache: UvCache, tmp_path_factory: pytest.TempPathFactory)
     later = kappa.stat().st_mtime_ns + 2_000_000_000
     os.utime(kappa, ns=(later, later))
     run_uv(*install, "--reinstall", "--refresh-package", "kappa", "kappa", cache_dir=base)
-    plant_outside(base, work / "outside", pristine_cache)
-    return Scene(base, work / "outside", snapshot(base))
 
 
 # Each run is forked from a process that imported janitor once, so that a run costs the sweep and

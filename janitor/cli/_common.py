@@ -13,7 +13,7 @@ from typing import Annotated, Any, ParamSpec
 
 import typer
 
-from janitor.cli.output import err, follow, open_cache, print_json, run
+from janitor.cli.output import INTERRUPTED, err, follow, open_cache, print_json, run
 from janitor.errors import EXIT_INTERRUPTED, JanitorError
 
 __all__ = [
@@ -64,7 +64,7 @@ def handles_errors(command: Callable[_P, None]) -> Callable[_P, None]:
             err(f"error: {error}")
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            err("Interrupted: trees already moved aside are finished by the next run")
+            err(INTERRUPTED)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from janitor.finduv import Uv
@@ -90,11 +90,91 @@ def releases_of(uvs: Sequence[Uv]) -> tuple[list[Release], list[str]]:
     return layouts.follow((uv.version, uv.path) for uv in uvs)
 
 
+INTERRUPTED = "Interrupted: trees already moved aside are finished by the next run"
+
+
 def run(fn: Callable[[], Awaitable[_T]]) -> _T:
-    """Run a coroutine function to completion."""
+    """Run a coroutine function to completion; `KeyboardInterrupt` once Ctrl-C has wound it down.
+
+    The first Ctrl-C cancels the run: renames and batches under way finish (whatever is in the
+    trash is finished by the next run), worker processes end, then this raises. A second one
+    ends the process at once, which is as safe as a kill. After an interrupt, Ctrl-C stays
+    ignored: what is left is to say so and exit.
+    """
+    import signal
+    import threading
+
     import anyio
 
-    return anyio.run(fn)
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        return anyio.run(fn)  # Ctrl-C ignored or owned by someone else: left as it is
+    interrupt = _Interrupt()
+    previous = signal.signal(signal.SIGINT, interrupt.on_signal)
+    try:
+        outcome = anyio.run(interrupt.watch, fn)
+    except BaseException as error:
+        if interrupt.received and _cancelled(error):
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN if interrupt.received else previous)
+    if interrupt.received:
+        raise KeyboardInterrupt
+    return cast("_T", outcome)
+
+
+def _cancelled(error: BaseException) -> bool:
+    """Whether an error is a cancellation (or a group of nothing else), as Ctrl-C leaves it."""
+    import asyncio
+
+    if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt)):
+        return True
+    group = getattr(error, "exceptions", None)
+    return isinstance(group, tuple) and bool(group) and all(map(_cancelled, group))
+
+
+class _Interrupt:
+    """Turns Ctrl-C into the cancellation of a run."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._cancel: Callable[[], object] | None = None
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        if self.received:
+            # The second Ctrl-C: stop waiting for the work under way. What is in the trash is
+            # finished by the next run, as after a kill.
+            import os
+
+            from janitor.errors import EXIT_INTERRUPTED
+
+            os.write(2, (INTERRUPTED + "\n").encode())
+            os._exit(EXIT_INTERRUPTED)
+        self.received = True
+        if self._cancel is not None:
+            self._cancel()
+
+    async def watch(self, fn: Callable[[], Awaitable[_T]]) -> _T | None:
+        """Run `fn` in a scope that a Ctrl-C cancels; None when it was."""
+        import asyncio
+
+        import anyio
+
+        loop = asyncio.get_running_loop()
+        with anyio.CancelScope() as scope:
+            # The signal handler interrupts whatever the loop was doing: the cancellation is
+            # left to the loop to carry out.
+            self._cancel = lambda: loop.call_soon_threadsafe(scope.cancel)
+            if self.received:  # Ctrl-C while the loop was starting
+                scope.cancel()
+            try:
+                return await fn()
+            finally:
+                self._cancel = None
+        return None
 
 
 class Progress:

@@ -18,6 +18,7 @@ import math
 import os
 import secrets
 import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from janitor.plan import Item, Plan
 from janitor.remove import _core
 from janitor.remove.ledger import Ledger
 from janitor.remove.outcome import Failure, Outcome, Removal, Reporter
-from janitor.remove.procs import Pool, WorkerLost, can_spawn, usable_cpus
+from janitor.remove.procs import Pool, WorkerLost, cannot_spawn, usable_cpus
 from janitor.remove.tuner import MAX_WORKERS, START_WORKERS, Tuner
 
 TUNE_INTERVAL = 0.1  # seconds between two adjustments
@@ -114,10 +115,16 @@ class Engine:
         self.adaptive = workers is None
         self.workers = MAX_WORKERS if workers is None else max(1, workers)
         self.ops = ops or _core.Ops()
+        self.notes: list[str] = []  # how the deletion had to run, said with -v
         # Worker processes run the real calls, so a plan given other `ops` stays in threads.
         if processes is None:
-            auto = type(self.ops) is _core.Ops and can_spawn()
+            auto = type(self.ops) is _core.Ops and usable_cpus() > 1
             processes = min(usable_cpus(), self.workers) if auto else 0
+        if processes:
+            problem = cannot_spawn()
+            if problem is not None:
+                self.notes.append(f"deleting in threads: no worker processes ({problem})")
+                processes = 0
         self.processes = processes
         self.reporter = reporter
         self.parallelism: list[int] = []  # worker counts the tuner chose, in order
@@ -144,34 +151,26 @@ class Engine:
         send, receive = anyio.create_memory_object_stream[_Node](math.inf)
         self._send: MemoryObjectSendStream[_Node] = send
         self._receive: MemoryObjectReceiveStream[_Node] = receive
-        async with anyio.create_task_group() as group:
-            for _ in range(self.workers):
-                group.start_soon(self._worker, self._receive.clone())
-            self._receive.close()  # the workers' clones keep the stream open
-            if self.adaptive:
-                group.start_soon(self._tune)
-            if self.processes:
-                group.start_soon(self._start_pool)
-            try:
-                for phase in (0, 1):
-                    await self._phase([i for i in plan.items if i.phase == phase], outcomes)
-                # Content-addressed files lose their last other link only once the archives
-                # are gone.
-                for tree in self._books.trees.values():
-                    await tree.done.wait()
-                for item in plan.items:
-                    if item.phase == 2:
-                        self._add(item, os.path.join(str(self.root), *item.path.split("/")), True)
-                self._books.closing = True
-                self._first_tree.set()
-                if self._books.outstanding == 0:
-                    self._send.close()
-                for tree in self._books.trees.values():
-                    await tree.done.wait()
-            finally:
-                self._send.close()
-                group.cancel_scope.cancel()
-                await self._pool.aclose()
+        try:
+            async with anyio.create_task_group() as group:
+                for _ in range(self.workers):
+                    group.start_soon(self._worker, self._receive.clone())
+                self._receive.close()  # the workers' clones keep the stream open
+                if self.adaptive:
+                    group.start_soon(self._tune)
+                if self.processes:
+                    group.start_soon(self._start_pool)
+                try:
+                    await self._carry_out(plan, outcomes)
+                finally:
+                    # On a cancel (Ctrl-C) the stream stays open while the renames and batches
+                    # under way finish and book what they did; the trash keeps the rest for the
+                    # next run.
+                    group.cancel_scope.cancel()
+        finally:
+            # Once every task is over: a pool still starting when a cancel came is whole now.
+            await self._pool.aclose()
+        self._send.close()
         credit = self._ledger.freed()
         for tree in self._books.trees.values():
             if tree.item.phase == 2 and not tree.files and not tree.failures:
@@ -180,7 +179,26 @@ class Engine:
                 tree.item, tree.usage(credit.get(tree, 0)), tuple(tree.failures)
             )
         await anyio.to_thread.run_sync(self._drop_trash, limiter=self._threads)
-        return Removal(tuple(outcomes[item.path] for item in plan.items if item.path in outcomes))
+        return Removal(
+            tuple(outcomes[item.path] for item in plan.items if item.path in outcomes),
+            tuple(self.notes),
+        )
+
+    async def _carry_out(self, plan: Plan, outcomes: dict[str, Outcome]) -> None:
+        for phase in (0, 1):
+            await self._phase([i for i in plan.items if i.phase == phase], outcomes)
+        # Content-addressed files lose their last other link only once the archives are gone.
+        for tree in self._books.trees.values():
+            await tree.done.wait()
+        for item in plan.items:
+            if item.phase == 2:
+                self._add(item, os.path.join(str(self.root), *item.path.split("/")), True)
+        self._books.closing = True
+        self._first_tree.set()
+        if self._books.outstanding == 0:
+            self._send.close()
+        for tree in self._books.trees.values():
+            await tree.done.wait()
 
     async def _phase(self, items: Sequence[Item], outcomes: dict[str, Outcome]) -> None:
         """Move a phase's items aside; delete those that could not be moved before returning."""
@@ -302,7 +320,10 @@ class Engine:
 
     def _queue(self, node: _Node) -> None:
         self._books.outstanding += 1
-        self._send.send_nowait(node)
+        # Broken when every worker has ended, which only a cancel (Ctrl-C) does: a rename that
+        # finished after it leaves its tree in the trash for the next run.
+        with contextlib.suppress(anyio.BrokenResourceError):
+            self._send.send_nowait(node)
 
     async def _worker(self, nodes: MemoryObjectReceiveStream[_Node]) -> None:
         books = self._books
@@ -399,9 +420,18 @@ class Engine:
         if books.outstanding == 0:
             return
         try:
-            await self._pool.start(self.root, self.processes)
-        except OSError:
-            return  # the threads carry on alone
+            # Shielded: a process that is started is one the pool will end.
+            with anyio.CancelScope(shield=True):
+                await self._pool.start(self.root, self.processes)
+        except OSError as error:
+            # The interpreter cannot be run again (no permission to execute it, a sandbox, a
+            # frozen app): the threads carry on alone.
+            reason = error.strerror or type(error).__name__
+            self.notes.append(
+                f"deleting in threads: worker processes could not start "
+                f"({reason}: {error.filename or sys.executable})"
+            )
+            return
         self._pool_ready = True
         self.worker_pids = self._pool.pids
 

@@ -41,9 +41,10 @@ class Removal:
     """The result of carrying out a plan; adds up."""
 
     outcomes: tuple[Outcome, ...] = ()
+    notes: tuple[str, ...] = ()  # how the removal had to be carried out (said with -v)
 
     def __add__(self, other: Removal) -> Removal:
-        return Removal(self.outcomes + other.outcomes)
+        return Removal(self.outcomes + other.outcomes, self.notes + other.notes)
 
     @property
     def total(self) -> Usage:

@@ -37,9 +37,17 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def can_spawn() -> bool:
-    """Whether worker processes can be started here (an interpreter to start, a core to spare)."""
-    return bool(sys.executable) and _CORE.is_file() and usable_cpus() > 1
+def cannot_spawn() -> str | None:
+    """Why no worker process can be started here, or None when they can.
+
+    They need an interpreter to run again and `_core.py` as a file: a frozen or embedded app
+    has neither.
+    """
+    if not sys.executable:
+        return "sys.executable is empty"
+    if getattr(sys, "frozen", False) or not _CORE.is_file():
+        return f"{_CORE} is not a file: a frozen or zipped app"
+    return None
 
 
 class WorkerLost(Exception):
@@ -77,17 +85,21 @@ class Worker:
         return result
 
     async def aclose(self) -> None:
-        """Close its input, so it ends; kill it if it does not within a second."""
+        """Close its pipes, so it ends; kill it if it does not within a second.
+
+        Its output is closed too: a worker whose answer nobody reads any more (a run cancelled
+        mid-request) gets a broken pipe rather than blocking on a full one.
+        """
         with contextlib.suppress(anyio.BrokenResourceError, OSError):
             await self._send.aclose()
-        with anyio.move_on_after(1, shield=True) as scope:
-            await self.process.wait()
-        if scope.cancelled_caught:
+        with anyio.move_on_after(1, shield=True):
+            with contextlib.suppress(anyio.BrokenResourceError, OSError):
+                await self.process.aclose()
+        if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
             with anyio.CancelScope(shield=True):
                 await self.process.wait()
-        await self.process.aclose()
 
 
 class Pool:
@@ -98,15 +110,24 @@ class Pool:
         self.all: list[Worker] = []
 
     async def start(self, root: Path, count: int) -> None:
-        """Start `count` workers for the cache at `root`, concurrently."""
+        """Start `count` workers for the cache at `root`, concurrently; the first `OSError` when
+        none could start (the interpreter cannot be executed again)."""
+        errors: list[OSError] = []
 
         async def one() -> None:
-            process = await anyio.open_process(
-                [sys.executable, "-I", "-S", str(_CORE), str(root)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
+            try:
+                process = await anyio.open_process(
+                    [sys.executable, "-I", "-S", str(_CORE), str(root)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    # A session of their own: a terminal's Ctrl-C goes to janitor alone, which
+                    # decides, and ends them by closing their input.
+                    start_new_session=True,
+                )
+            except OSError as error:
+                errors.append(error)
+                return
             worker = Worker(process)
             self.all.append(worker)
             self.idle.append(worker)
@@ -114,6 +135,8 @@ class Pool:
         async with anyio.create_task_group() as group:
             for _ in range(count):
                 group.start_soon(one)
+        if errors and not self.all:
+            raise errors[0]
 
     def take(self) -> Worker | None:
         """An idle worker, if there is one."""
