@@ -51,14 +51,16 @@ def versions(inventory: HubInventory) -> list[Version]:
 
 def whole_repositories(inventory: HubInventory, planned: Plan) -> Plan:
     """A repository whose every revision the plan removes goes whole, as the client does it."""
-    removed = {item.path for item in planned.items}
-    whole = [
-        Item(repo.folder, ItemKind.REPO, Reason.LAST_REVISION, repo.name.label)
-        for repo in inventory.repos
-        if repo.revisions
-        and repo.folder not in removed
-        and all(covering(revision.path, removed) for revision in repo.revisions)
-    ]
+    reasons = {item.path: item.reason for item in planned.items}
+    whole = []
+    for repo in inventory.repos:
+        holders = [covering(revision.path, reasons) for revision in repo.revisions]
+        if not repo.revisions or repo.folder in reasons or None in holders:
+            continue
+        # Why its revisions went, when they all went for one reason (a policy's, say).
+        why = {reasons[holder] for holder in holders if holder is not None}
+        reason = why.pop() if len(why) == 1 else Reason.LAST_REVISION
+        whole.append(Item(repo.folder, ItemKind.REPO, reason, repo.name.label))
     if not whole:
         return planned
     items = [*planned.items, *whole]
