@@ -387,3 +387,21 @@ def test_why_names_the_snapshots_that_link_to_a_blob(hub_cache: HubCache) -> Non
         f"error: No blob {'0' * 40} in {hub_cache.root}: `janitor report hf` lists the "
         "repositories and revisions\n"
     )
+
+
+def test_doctor_hf_says_what_needs_attention(hub_cache: HubCache) -> None:
+    healthy = janitor("doctor", "hf", "--cache-dir", str(hub_cache.root))
+    assert healthy.returncode == 0, healthy.stdout
+    assert "repositories: 4, revisions: 7 (2 detached: a plain sweep removes them)" in (
+        healthy.stdout
+    )
+    # A ref naming a commit that is not cached: the client's scan calls the repository corrupted.
+    (hub_cache.root / "models--org--tagged" / "refs" / "gone").write_text("f" * 40)
+    broken = janitor("doctor", "hf", "--cache-dir", str(hub_cache.root), "--json")
+    assert broken.returncode == 1
+    problems = json.loads(broken.stdout)["problems"]
+    assert problems == [
+        f"org/tagged: refs name commits the cache does not hold ({'f' * 40}): the client's "
+        "scan reports the repository as corrupted"
+    ]
+    assert client_scan(hub_cache.root)["warnings"] != []

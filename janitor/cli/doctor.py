@@ -17,22 +17,50 @@ from janitor.cli._common import (
     handles_errors,
     print_json,
 )
+from janitor.errors import UsageError
 
 
 def doctor(
+    # Described in the docstring: click would list it with a Python type name.
+    cache: Annotated[str, typer.Argument(metavar="[uv|hf]", hidden=True)] = "uv",
     cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to examine")] = None,
     uv: UvOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """The uvs found, the cache and how it was found, each uv's buckets, access times, the lock
-    and leftovers; exit 1 when something needs attention."""
+    and leftovers; exit 1 when something needs attention.
+
+    With hf: the Hugging Face hub cache, its repositories and revisions, downloads running or
+    left halfway, refs to missing commits.
+    """
     from janitor.doctor import diagnose
+
+    if cache == "hf":
+        _doctor_hub(cache_dir, json_output)
+        return
+    if cache != "uv":
+        raise UsageError(f"unknown cache {cache!r}: choose uv or hf")
 
     found = diagnose(cache_dir, uv or ())
     if json_output:
         print_json(_document(found))
     else:
         for line in _lines(found):
+            typer.echo(line)
+    if found.problems:
+        raise typer.Exit(1)
+
+
+def _doctor_hub(cache_dir: Path | None, json_output: bool) -> None:
+    import dataclasses
+
+    from janitor.hf import doctor as hub_doctor
+
+    found = hub_doctor.diagnose(cache_dir)
+    if json_output:
+        print_json({**dataclasses.asdict(found), "cache": str(found.cache)})
+    else:
+        for line in hub_doctor.lines(found):
             typer.echo(line)
     if found.problems:
         raise typer.Exit(1)
