@@ -254,6 +254,18 @@ def test_schedule_install_dry_run_names_the_sweep_and_cache(scheduler: Fakes) ->
     assert str(Path(os.environ["XDG_CACHE_HOME"]) / "uv") in result.stdout
 
 
+def test_schedule_install_names_the_hub_cache_for_a_sweep_of_it(
+    scheduler: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HOME", "/srv/hf")
+    result = runner.invoke(
+        app, ["schedule", "install", "--dry-run", "--", "hf", "--max-size", "9G"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sweep --wait 0 --quiet hf --max-size 9G --cache-dir /srv/hf/hub" in result.stdout
+    assert "--uv" not in result.stdout
+
+
 @pytest.mark.parametrize("form", [["--cache-dir=/x"], ["--cache-dir", "/x"]])
 def test_schedule_install_keeps_the_cache_named_in_either_form(
     scheduler: Fakes, form: list[str]

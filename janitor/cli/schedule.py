@@ -64,17 +64,24 @@ def install(
 
     args = list(sweep_args or [])
     chosen = parse_args(app, args)
-    uvs = finduv.find(chosen.uv)
+    uvs = finduv.find(chosen.uv) if chosen.cache != "hf" else []
     if not chosen.uv:
         args += [arg for uv in uvs for arg in ("--uv", str(uv.path))]
-    if chosen.cache_dir is None:
+    # A timer sees neither the shell's UV_CACHE_DIR nor HF_HOME: the cache found now is named.
+    if chosen.cache_dir is None and chosen.cache == "uv":
         args += ["--cache-dir", str(locate.locate(None, uvs=uvs).path)]
+    elif chosen.cache_dir is None and chosen.cache == "hf":
+        from janitor.hf.locate import locate as locate_hub
+
+        args += ["--cache-dir", str(locate_hub(None)[0])]
+    elif chosen.cache == "all":
+        err("note: the scheduled `sweep all` finds both caches at their default places")
     job = schedules.Job(
         schedules.Every(every.value), schedules.sweep_command(schedules.janitor_command(), args)
     )
     host = schedules.detect_host()
     _apply(schedules.plan_install(job, host), host, dry_run, "install")
-    if not uvs:
+    if not uvs and chosen.cache != "hf":
         err("note: no uv found: the scheduled sweep keeps the newest bucket of every kind")
 
 
