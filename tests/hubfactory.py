@@ -20,15 +20,47 @@ from pathlib import Path
 
 from tests.hubserver import Hub
 
+# Released clients the tests also write caches with, installed on first use (git-ignored).
+RELEASES_DIR = Path(__file__).resolve().parent.parent / ".hf-releases"
 
-def client_env(endpoint: str, cache: Path) -> dict[str, str]:
-    """The environment the client runs in: this hub, this cache, nothing else."""
+
+def client_release(version: str) -> Path:
+    """A released huggingface_hub, with what it needs, installed apart from the test venv."""
+    target = RELEASES_DIR / version
+    if not (target / "huggingface_hub").is_dir():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(target),
+                f"huggingface_hub=={version}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return target
+
+
+def client_env(endpoint: str, cache: Path, release: Path | None = None) -> dict[str, str]:
+    """The environment the client runs in: this hub, this cache, nothing else (and, with
+    `release`, that client instead of the test venv's)."""
     env = dict(os.environ)
+    if release is not None:
+        env["PYTHONPATH"] = str(release)
     for name in ("HF_HOME", "HUGGINGFACE_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
         env.pop(name, None)
     env.update(
         HF_ENDPOINT=endpoint,
         HF_HUB_CACHE=str(cache),
+        # The client's own home (token, settings) beside the cache: the tests' default places
+        # are unreachable on purpose.
+        HF_HOME=f"{cache}.home",
         HF_HUB_DISABLE_XET="1",
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_DISABLE_PROGRESS_BARS="1",
@@ -39,11 +71,13 @@ def client_env(endpoint: str, cache: Path) -> dict[str, str]:
     return env
 
 
-def client(endpoint: str, cache: Path, code: str) -> subprocess.CompletedProcess[str]:
+def client(
+    endpoint: str, cache: Path, code: str, release: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `code` with the real client; it fails the test when the client fails."""
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env=client_env(endpoint, cache),
+        env=client_env(endpoint, cache, release),
         capture_output=True,
         text=True,
         check=True,
@@ -51,18 +85,20 @@ def client(endpoint: str, cache: Path, code: str) -> subprocess.CompletedProcess
     )
 
 
-def start_client(endpoint: str, cache: Path, code: str) -> subprocess.Popen[str]:
+def start_client(
+    endpoint: str, cache: Path, code: str, release: Path | None = None
+) -> subprocess.Popen[str]:
     """Start the real client on `code` without waiting for it."""
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env=client_env(endpoint, cache),
+        env=client_env(endpoint, cache, release),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def client_scan(cache: Path) -> dict[str, object]:
+def client_scan(cache: Path, release: Path | None = None) -> dict[str, object]:
     """What the client's own `scan_cache_dir()` reports: repos, revisions, refs and warnings."""
     code = """
         import json
@@ -83,12 +119,14 @@ def client_scan(cache: Path) -> dict[str, object]:
             },
         }))
     """
-    result = client("http://127.0.0.1:9", cache, code)
+    result = client("http://127.0.0.1:9", cache, code, release)
     document: dict[str, object] = json.loads(result.stdout)
     return document
 
 
-def client_delete(cache: Path, revisions: list[str] | None = None) -> None:
+def client_delete(
+    cache: Path, revisions: list[str] | None = None, release: Path | None = None
+) -> None:
     """The client's own deletion: the revisions named, or every detached one (`None`)."""
     code = f"""
         from huggingface_hub import scan_cache_dir
@@ -99,7 +137,7 @@ def client_delete(cache: Path, revisions: list[str] | None = None) -> None:
         if wanted:
             info.delete_revisions(*wanted).execute()
     """
-    client("http://127.0.0.1:9", cache, code)
+    client("http://127.0.0.1:9", cache, code, release)
 
 
 @dataclass
@@ -143,7 +181,7 @@ def standard_hub(hub: Hub) -> HubCache:
     return cache
 
 
-def fill(endpoint: str, cache: HubCache) -> None:
+def fill(endpoint: str, cache: HubCache, release: Path | None = None) -> None:
     """Write the standard repositories into the cache with the real client."""
     c = cache.commits
     client(
@@ -164,6 +202,7 @@ def fill(endpoint: str, cache: HubCache) -> None:
         except EntryNotFoundError:
             pass
         """,
+        release,
     )
 
 
