@@ -59,6 +59,10 @@ class CacheKind(Protocol):
     def locked(self) -> bool:
         """Whether a sweep holds the cache's whole-cache lock (the hub has none)."""
 
+    @property
+    def trash(self) -> str:
+        """Where the engine moves trees aside, relative to the root."""
+
     async def prepare(self, request: Request) -> Prepared:
         """Scan the cache a request names and plan its base sweep."""
 

@@ -190,6 +190,7 @@ async def _execute(request: Request, planned: plan.Plan) -> Removal:
         workers=request.workers,
         processes=request.processes,
         reporter=request.reporter,
+        trash=kind_of(request.kind).trash,
     )
 
 

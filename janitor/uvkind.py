@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from janitor import plan
 from janitor.graph import build
 from janitor.kind import Prepared
+from janitor.layout.names import TRASH_DIR
 from janitor.scan.cache import scan
 from janitor.scan.walk import ScanOptions
 from janitor.uvpolicy import budget_trees, uv_cache
@@ -26,6 +27,7 @@ class UvKind:
     name = "uv"
     title = "uv cache"
     locked = True
+    trash = TRASH_DIR
 
     async def prepare(self, request: Request) -> Prepared:
         """Scan the cache with the releases followed and plan its prune or package removal."""

@@ -74,6 +74,7 @@ class HubKind:
     name = "hf"
     title = "Hugging Face cache"
     locked = False  # the scan sees running downloads by their per-blob locks
+    trash = layout.TRASH
 
     async def prepare(self, request: Request) -> Prepared:
         """Scan the cache and plan the prune, or the removal of what was named."""

@@ -29,6 +29,10 @@ TREE_SUFFIX = ".json"
 # What a repository folder holds; anything else in it is kept and named.
 REPO_PARTS = frozenset({BLOBS, SNAPSHOTS, REFS, TREES, NO_EXIST})
 
+# Where janitor moves trees aside in a hub cache: under `.locks`, which the client's scan passes
+# over (a folder of its own at the top would read to the client as a broken repository).
+TRASH = ".locks/.janitor-trash"
+
 CACHEDIR_TAG = "CACHEDIR.TAG"
 # The client's tag says who wrote it after the standard signature.
 TAG_MARK = b"huggingface_hub"

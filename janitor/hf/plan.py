@@ -25,13 +25,23 @@ def _busy_note(repo: Repo) -> str:
 def revision_items(repo: Repo, revision: Revision, reason: Reason) -> list[Item]:
     """A revision's snapshot folder, the refs naming it and its cached listings."""
     label, commit = repo.name.label, revision.commit
-    items = [Item(revision.path, ItemKind.REVISION, reason, label, commit)]
     named = set(revision.refs)
-    items.extend(
+    refs = [
         Item(path, ItemKind.ENTRY, Reason.OF_REMOVED_REVISION, label, commit)
         for ref, path in repo.ref_files
         if ref in named
+    ]
+    # The snapshot waits for the refs naming it: a ref that cannot go keeps its revision whole
+    # (a ref to a missing commit makes the client drop the whole repository from its scan).
+    snapshot = Item(
+        revision.path,
+        ItemKind.REVISION,
+        reason,
+        label,
+        commit,
+        requires=tuple(r.path for r in refs),
     )
+    items = [snapshot, *refs]
     if commit in repo.trees:
         path = f"{repo.folder}/{layout.TREES}/{commit}{layout.TREE_SUFFIX}"
         items.append(Item(path, ItemKind.ENTRY, Reason.OF_REMOVED_REVISION, label, commit))

@@ -211,12 +211,14 @@ async def scan(root: Path, limiter: anyio.CapacityLimiter | None = None) -> HubI
         for e in top
         if e.name not in folders and e.name not in layout.MARKERS and e.name != TRASH_DIR
     )
+    # Leftovers of interrupted runs: in the trash, and in a trash at the top (where the engine
+    # put it before the hub's moved under `.locks`).
     trash: list[str] = []
-    if any(e.name == TRASH_DIR for e in top):
+    for where in (layout.TRASH, TRASH_DIR):
         listing = await anyio.to_thread.run_sync(
-            _entries, os.path.join(root_str, TRASH_DIR), limiter=limiter
+            _entries, os.path.join(root_str, *where.split("/")), limiter=limiter
         )
-        trash = sorted(f"{TRASH_DIR}/{e.name}" for e in listing)
+        trash.extend(sorted(f"{where}/{e.name}" for e in listing))
     found: list[tuple[Repo, list[Link], dict[str, Archive], list[str]]] = []
 
     async def one(folder: str) -> None:

@@ -109,9 +109,13 @@ class Engine:
         processes: int | None = None,
         ops: _core.Ops | None = None,
         reporter: Reporter | None = None,
+        trash: str = uv.TRASH_DIR,
     ) -> None:
         self.root = root
-        self.trash = root / uv.TRASH_DIR
+        # Where trees are moved aside, relative to the root (the cache kind's choice: a place
+        # its own client passes over).
+        self.trash_rel = trash
+        self.trash = root.joinpath(*trash.split("/"))
         self.adaptive = workers is None
         self.workers = MAX_WORKERS if workers is None else max(1, workers)
         self.ops = ops or _core.Ops()
@@ -186,7 +190,14 @@ class Engine:
 
     async def _carry_out(self, plan: Plan, outcomes: dict[str, Outcome]) -> None:
         for phase in (0, 1):
-            await self._phase([i for i in plan.items if i.phase == phase], outcomes)
+            items = [i for i in plan.items if i.phase == phase]
+            # Items that require others of the same phase (a hub revision waits for the refs
+            # naming it) go in a second wave, once those are gone.
+            inside = {item.path for item in items}
+            waits = [item for item in items if inside.intersection(item.requires)]
+            await self._phase([item for item in items if item not in waits], outcomes)
+            if waits:
+                await self._phase(waits, outcomes)
         # Content-addressed files lose their last other link only once the archives are gone.
         for tree in self._books.trees.values():
             await tree.done.wait()
@@ -242,6 +253,9 @@ class Engine:
         return tree is not None and tree.done.is_set() and not tree.failures
 
     def _make_trash(self) -> None:
+        with contextlib.suppress(OSError):  # its parent, when the kind puts it deeper
+            if self.trash.parent != self.root and not self.trash.parent.is_symlink():
+                self.trash.parent.mkdir(exist_ok=True)
         try:
             os.mkdir(self.trash)
         except FileExistsError:
@@ -285,7 +299,7 @@ class Engine:
                 moved.append(Outcome(item, Usage(), (failure,)))
                 continue
             source = os.path.join(str(self.root), *item.path.split("/"))
-            if item.path.startswith(uv.TRASH_DIR + "/"):
+            if item.path.startswith(self.trash_rel + "/"):
                 moved.append((source, False))
                 continue
             try:
@@ -475,7 +489,11 @@ async def execute(
     processes: int | None = None,
     ops: _core.Ops | None = None,
     reporter: Reporter | None = None,
+    trash: str = uv.TRASH_DIR,
 ) -> Removal:
-    """Carry out a plan on the cache at `root` (absolute, resolved, locked by the caller)."""
-    engine = Engine(root, workers=workers, processes=processes, ops=ops, reporter=reporter)
+    """Carry out a plan on the cache at `root` (absolute, resolved, locked by the caller);
+    `trash` is where trees are moved aside, relative to it."""
+    engine = Engine(
+        root, workers=workers, processes=processes, ops=ops, reporter=reporter, trash=trash
+    )
     return await engine.run(plan)
