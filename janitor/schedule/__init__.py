@@ -15,7 +15,9 @@ May import every module of janitor.schedule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import NamedTuple
 
 from janitor.schedule import cron, launchd, systemd, taskscheduler
 from janitor.schedule.cron import cron_line, crontab_with, crontab_without, parse_crontab
@@ -121,38 +123,34 @@ def choose_backend(host: Host) -> Backend:
     return Backend.SYSTEMD if host.systemd else Backend.CRON
 
 
+class _Calls(NamedTuple):
+    """What a backend does: plan an install, plan a removal, read back what is installed."""
+
+    plan: Callable[[Job, Host], Plan]
+    unplan: Callable[[Host], Plan]
+    read: Callable[[Host], Installed | None]
+
+
+_BACKENDS = {
+    Backend.SYSTEMD: _Calls(systemd.plan, systemd.unplan, systemd.read),
+    Backend.CRON: _Calls(cron.plan, lambda host: cron.unplan(), lambda host: cron.read()),
+    Backend.LAUNCHD: _Calls(launchd.plan, launchd.unplan, launchd.read),
+    Backend.TASK_SCHEDULER: _Calls(taskscheduler.plan, taskscheduler.unplan, taskscheduler.read),
+}
+
+
 def plan_install(job: Job, host: Host, backend: Backend | None = None) -> Plan:
     """The steps that install `job` (replacing any earlier schedule of janitor's)."""
     chosen = backend or choose_backend(host)
     _check_job(job, "win32" if chosen is Backend.TASK_SCHEDULER else "posix")
-    if chosen is Backend.SYSTEMD:
-        return systemd.plan(job, host)
-    if chosen is Backend.CRON:
-        return cron.plan(job, host)
-    if chosen is Backend.LAUNCHD:
-        return launchd.plan(job, host)
-    return taskscheduler.plan(job, host)
+    return _BACKENDS[chosen].plan(job, host)
 
 
 def plan_remove(host: Host, backend: Backend | None = None) -> Plan:
     """The steps that remove janitor's schedule; harmless when there is none."""
-    chosen = backend or choose_backend(host)
-    if chosen is Backend.SYSTEMD:
-        return systemd.unplan(host)
-    if chosen is Backend.CRON:
-        return cron.unplan()
-    if chosen is Backend.LAUNCHD:
-        return launchd.unplan(host)
-    return taskscheduler.unplan(host)
+    return _BACKENDS[backend or choose_backend(host)].unplan(host)
 
 
 def read_installed(host: Host, backend: Backend | None = None) -> Installed | None:
     """janitor's schedule on this machine as read back, with whether the scheduler has it."""
-    chosen = backend or choose_backend(host)
-    if chosen is Backend.SYSTEMD:
-        return systemd.read(host)
-    if chosen is Backend.CRON:
-        return cron.read()
-    if chosen is Backend.LAUNCHD:
-        return launchd.read(host)
-    return taskscheduler.read(host)
+    return _BACKENDS[backend or choose_backend(host)].read(host)
