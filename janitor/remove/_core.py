@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 RETRIES = 6
 FIRST_BACKOFF = 0.01
@@ -129,28 +129,25 @@ def _is_link_like(entry: os.DirEntry[str]) -> bool:
     return False
 
 
-# A batch's result, as plain data (it crosses a pipe from a worker process):
-#   (entries, files, dirs, bytes, disk, shared, failures, waiting, more, done, failed)
-# entries: directory entries handled, for tuning; files/dirs/bytes/disk: what was removed, disk
-# counting files that had one link; shared: (device, inode, links, allocated) of each removed
-# file that had more links, for the caller to decide which of them this run freed; failures:
-# (path, message); waiting: (path, parent, pending, failed) of directories still waiting for
-# subdirectories, the batch's own directory first (parent -1), parents as indexes into waiting;
-# more: (path, parent) of subdirectories not yet started; done/failed: whether the batch's own
-# directory is finished, and finished with failures below it (so it was kept).
-Result = tuple[
-    int,
-    int,
-    int,
-    int,
-    int,
-    list[tuple[int, int, int, int]],
-    list[tuple[str, str]],
-    list[tuple[str, int, int, bool]],
-    list[tuple[str, int]],
-    bool,
-    bool,
-]
+class Result(NamedTuple):
+    """A batch's result. It crosses a pipe from a worker process as a plain tuple (marshal
+    takes no NamedTuple), and is named again on arrival (`Result._make`)."""
+
+    entries: int  # directory entries handled, for tuning
+    files: int  # what was removed; `disk` counts the files that had one link
+    dirs: int
+    bytes: int
+    disk: int
+    # (device, inode, links, allocated) of each removed file that had more links, for the
+    # caller to decide which of them this run freed
+    shared: list[tuple[int, int, int, int]]
+    failures: list[tuple[str, str]]  # (path, message)
+    # (path, parent, pending, failed) of directories still waiting for subdirectories, the
+    # batch's own directory first (parent -1), parents as indexes into `waiting`
+    waiting: list[tuple[str, int, int, bool]]
+    more: list[tuple[str, int]]  # (path, parent) of subdirectories not yet started
+    done: bool  # the batch's own directory is finished
+    failed: bool  # ... with failures below it (so it was kept)
 
 
 class _Counts:
@@ -543,7 +540,7 @@ def _result(
     done: bool,
     failed: bool,
 ) -> Result:
-    return (
+    return Result(
         counts.entries,
         counts.files,
         counts.dirs,
@@ -564,8 +561,8 @@ _HEADER = struct.Struct("<I")
 
 
 def write_frame(stream: BinaryIO, value: list[Result]) -> None:
-    """Write one length-prefixed, marshalled value."""
-    data = marshal.dumps(value)
+    """Write one length-prefixed, marshalled list of results (as plain tuples)."""
+    data = marshal.dumps([tuple(result) for result in value])
     stream.write(_HEADER.pack(len(data)) + data)
     stream.flush()
 

@@ -381,28 +381,29 @@ class Engine:
 
     def _absorb(self, node: _Node, result: _core.Result) -> None:
         """Book a batch's result and queue the work it left."""
-        entries, files, dirs, size, disk, shared, failures, waiting, more, done, failed = result
-        self._books.entries += entries
+        self._books.entries += result.entries
         tree = node.tree
-        tree.files += files
-        tree.dirs += dirs
-        tree.bytes += size
-        tree.disk += disk
-        if shared:
-            self._ledger.add(tree, shared)
-        tree.failures.extend(Failure(self._relative(path), error) for path, error in failures)
-        if self.reporter is not None and files:
-            self.reporter.on_progress(files, size)
-        if done:
-            self._finished(node, failed)
+        tree.files += result.files
+        tree.dirs += result.dirs
+        tree.bytes += result.bytes
+        tree.disk += result.disk
+        if result.shared:
+            self._ledger.add(tree, result.shared)
+        tree.failures.extend(
+            Failure(self._relative(path), error) for path, error in result.failures
+        )
+        if self.reporter is not None and result.files:
+            self.reporter.on_progress(result.files, result.bytes)
+        if result.done:
+            self._finished(node, result.failed)
             return
         nodes: list[_Node] = []
-        for index, (path, parent, pending, bad) in enumerate(waiting):
+        for index, (path, parent, pending, bad) in enumerate(result.waiting):
             current = node if index == 0 else _Node(path, tree, nodes[parent])
             current.pending = pending
             current.failed = bad
             nodes.append(current)
-        for path, parent in more:
+        for path, parent in result.more:
             self._queue(_Node(path, tree, nodes[parent]))
 
     def _finished(self, node: _Node, failed: bool) -> None:

@@ -81,8 +81,7 @@ class Worker:
             reply = await self._receive.receive_exactly(int.from_bytes(header, "little"))
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
             raise WorkerLost(f"deletion worker {self.pid} ended") from None
-        result: list[_core.Result] = marshal.loads(reply)
-        return result
+        return [_core.Result._make(result) for result in marshal.loads(reply)]
 
     async def aclose(self) -> None:
         """Close its pipes, so it ends; kill it if it does not within a second.
