@@ -1,28 +1,24 @@
 """janitor's config file: where it lives, what it may say, and its values as typed defaults.
 
 Owns `config.toml` and its `[sweep]` table. Reads one file and never writes; every problem is a
-`ConfigError` with one line naming the file, the key and what is wrong. Imports janitor.units and
-janitor.errors.
+`ConfigError` with one line naming the file, the key and what is wrong. Light enough for the
+console script's quick path, which reads the defaults of every sweep: the TOML parser is
+imported only when there is a file to parse. Imports janitor.units, janitor.errors and
+janitor.layout.names.
 """
 
 from __future__ import annotations
 
 import datetime
-import difflib
 import math
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from janitor.errors import UsageError
+from janitor.layout.names import is_package_name, normalize
 from janitor.units import parse_duration, parse_size
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 APP_NAME = "janitor"
 CONFIG_FILE = "config.toml"
@@ -40,9 +36,11 @@ class ConfigError(UsageError):
         super().__init__(f"{where}: {self.problem}")
 
 
-@dataclass(frozen=True)
-class SweepDefaults:
-    """Values from `[sweep]`; None where the file does not set them."""
+class SweepDefaults(NamedTuple):
+    """Values from `[sweep]`; None where the file does not set them.
+
+    A NamedTuple rather than a dataclass: importing dataclasses costs the quick path its time.
+    """
 
     older_than: datetime.timedelta | None = None
     keep_versions: int | None = None
@@ -110,8 +108,6 @@ def _flag(value: object, _base: Path) -> bool:
 
 
 def _packages(value: object, _base: Path) -> tuple[str, ...]:
-    from packaging.utils import InvalidName, canonicalize_name
-
     if not isinstance(value, list):
         raise _Invalid(
             f'expected an array of package names such as ["hatch"], got {_type_name(value)}'
@@ -120,10 +116,9 @@ def _packages(value: object, _base: Path) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
             raise _Invalid(f"expected package names as strings, got {_type_name(item)}")
-        try:
-            names[canonicalize_name(item, validate=True)] = None
-        except InvalidName:
-            raise _Invalid(f"{item!r} is not a valid package name") from None
+        if not is_package_name(item):
+            raise _Invalid(f"{item!r} is not a valid package name")
+        names[normalize(item)] = None
     return tuple(names)
 
 
@@ -174,6 +169,8 @@ _SWEEP_KEYS: Mapping[str, tuple[str, Callable[[object, Path], Any]]] = {
 
 
 def _unknown(key: str, known: list[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
     return f"unknown key {key!r}; {hint}"
@@ -188,6 +185,11 @@ def default_config_path() -> Path:
 
 def parse_config(text: str, path: Path) -> SweepDefaults:
     """The defaults in the TOML `text` of the file at `path` (relative paths resolve beside it)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

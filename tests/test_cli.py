@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
-from janitor.entry import SWEEP_OPTIONS, parse
+from janitor.cli.commands import app
+from janitor.cli.options import SWEEP, parse
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, Kind
 from janitor.units import format_size
@@ -38,7 +38,7 @@ Outcome = tuple[int, str, str]
 def both_ways(*args: str) -> list[Outcome]:
     """(exit code, stdout, stderr) of a sweep through the typer app and through the console
     script, whose quick path parses it without typer; the two must agree."""
-    assert args[0] == "sweep" and parse(args[1:], SWEEP_OPTIONS) is not None, "not a quick path"
+    assert args[0] == "sweep" and parse(SWEEP, args[1:]) is not None, "not a quick path"
     typed = runner.invoke(app, list(args))
     quick = console(*args)
     return [

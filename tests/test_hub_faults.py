@@ -28,7 +28,7 @@ import pytest
 from huggingface_hub import scan_cache_dir
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.errors import EXIT_PARTIAL
 from janitor.hf import layout
 from janitor.plan import Plan

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from janitor.cli.options import DIR, DOCTOR, REPORT, SWEEP, WHY, Command, Option, parse
 from janitor.layout.uv import LOCK_FILE
 
 # Modules only the full command line, the scan or the engine need.
@@ -91,31 +92,50 @@ def test_a_sweep_with_work_does_not_import_typer(tmp_path: Path) -> None:
     assert not (cache / "wheels-v1").exists()
 
 
-def test_the_quick_parser_knows_the_sweep_command_s_options() -> None:
-    """Every option of `janitor sweep`, as typer declares it, is parsed alike by janitor.entry."""
+@pytest.mark.parametrize("declared", [SWEEP, DIR, REPORT, DOCTOR, WHY], ids=lambda c: c.name)
+def test_the_typer_commands_are_built_from_the_declarations(declared: Command) -> None:
+    """Each command's options, as typer has them, are the ones janitor.cli.options declares."""
     import typing
     from pathlib import Path as PathType
 
     from typer.main import get_command
 
-    from janitor.cli import app
-    from janitor.entry import SWEEP_OPTIONS
+    from janitor.cli.commands import app
 
     kinds = {bool: "flag", int: "int", float: "float", str: "text", PathType: "path"}
-    command = get_command(app).commands["sweep"]  # type: ignore[attr-defined]
-    declared = {}
-    arguments = [param.name for param in command.params if not param.opts[0].startswith("-")]
-    assert arguments == ["cache"]  # `uv`, `hf` or `all`: the quick parser takes these words too
+    command = get_command(app).commands[declared.name]  # type: ignore[attr-defined]
+    arguments = [param for param in command.params if not param.opts[0].startswith("-")]
+    assert [(param.name, param.metavar, param.required) for param in arguments] == (
+        []
+        if declared.argument is None
+        else [
+            (
+                declared.argument.param,
+                declared.argument.metavar,
+                declared.argument.default is None,
+            )
+        ]
+    )
+    found = []
     for param in command.params:
-        if param.name in arguments:
+        if param in arguments:
             continue
         annotation = param.type_descriptor.annotation
         if typing.get_origin(annotation) is list:
             (annotation,) = typing.get_args(annotation)
-        kind = kinds[annotation] + ("+" if param.multiple else "")
-        for name in (*param.opts, *param.secondary_opts):
-            declared[name] = (param.name, kind, (param.min, param.max))
-    assert declared == SWEEP_OPTIONS
+        found.append(
+            Option(
+                param.name,
+                (*param.opts, *param.secondary_opts),
+                kinds[annotation],
+                param.help,
+                param.metavar,
+                param.multiple,
+                param.min,
+                param.max,
+            )
+        )
+    assert found == list(declared.options)
 
 
 @pytest.mark.parametrize(
@@ -133,13 +153,11 @@ def test_the_quick_parser_knows_the_sweep_command_s_options() -> None:
 def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
     from typer.main import get_command
 
-    from janitor.cli import app
-    from janitor.cli.sweeping import CACHES
-    from janitor.entry import SWEEP_OPTIONS, parse
+    from janitor.cli.commands import app
 
     command = get_command(app).commands["sweep"]  # type: ignore[attr-defined]
     by_typer = command.make_context("sweep", list(args)).params
-    by_entry = parse(args, SWEEP_OPTIONS, words=("cache", CACHES))
+    by_entry = parse(SWEEP, args)
     assert by_entry is not None
     given = {name: value for name, value in by_typer.items() if name in by_entry}
     assert {k: list(v) if isinstance(v, tuple) else v for k, v in given.items()} == by_entry
@@ -149,26 +167,13 @@ def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
     assert all(by_typer[name] in (*defaults, "uv" if name == "cache" else None) for name in left)
 
 
-def test_the_quick_paths_copies_of_the_vocabulary_agree_with_it() -> None:
-    """janitor.cli.sweeping spells out what it needs rather than import the modules that own it
-    (which cost start-up time); the copies must stay the same."""
-    from janitor import config
-    from janitor.cli import sweeping
-
-    assert sweeping.default_config() == str(config.default_config_path())
-    import dataclasses
-
-    fields = {field.name for field in dataclasses.fields(config.SweepDefaults)}
-    assert fields == {name for name in vars(sweeping._NoDefaults) if not name.startswith("_")}
-
-
-@given(st.text(alphabet=st.sampled_from("aZ09._- /é+"), max_size=8))
+@given(st.text(alphabet=st.sampled_from("aZ09._- /é+\u017f\u212a"), max_size=8))
 def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name: str) -> None:
-    """janitor.cli.sweeping checks `--package`/`--keep` names without importing packaging (the
-    config file's names go through it) and normalises them without janitor.layout.uv."""
+    """`--package`/`--keep` names (and the config file's) are checked without importing packaging
+    and normalised without janitor.layout.uv (janitor.layout.names owns both), as they do."""
     from packaging.utils import InvalidName, canonicalize_name
 
-    from janitor.cli import sweeping
+    from janitor.cli import sweep_options
     from janitor.errors import UsageError
     from janitor.layout import uv
 
@@ -177,7 +182,7 @@ def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name:
     except InvalidName:
         expected = None
     try:
-        got: tuple[str, ...] | None = sweeping.normalised([name], "--package")
+        got: tuple[str, ...] | None = sweep_options.normalised([name], "--package")
     except UsageError:
         got = None
     assert got == expected

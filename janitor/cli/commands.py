@@ -1,10 +1,11 @@
 """The typer application: one module per command, registered here.
 
-Each command lives in a module of its own (`sweep`, `report`, `why`, `dir`, `doctor`,
-`schedule`) and is a thin wrapper: it checks its options, calls a worker module that returns
-data, and renders it. Progress and summaries go to stderr, data (`--json`) to stdout. Only typer
-is imported up front; a command imports what it needs when it runs. May import everything in
-janitor.
+Each command lives in a module of its own (`sweep_command`, `report_command`, `why_command`,
+`dir_command`, `doctor_command`, `schedule_command`) and is a thin wrapper: it checks its
+options, calls a worker module that returns data, and renders it. Progress and summaries go to
+stderr, data (`--json`) to stdout. Every command but `schedule` is declared in janitor.cli.options
+and built by janitor.cli.declare. Only typer is imported up front; a command imports what it
+needs when it runs. May import everything in janitor.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from typing import Annotated
 import typer
 
 from janitor import __version__
-from janitor.cli import dir as dir_command
-from janitor.cli import doctor, report, schedule, sweep, why
+from janitor.cli import options, schedule_command
+from janitor.cli.declare import register
+from janitor.cli.dir_command import dir_command
+from janitor.cli.doctor_command import doctor
+from janitor.cli.report_command import report
+from janitor.cli.sweep_command import sweep
+from janitor.cli.why_command import why
 
 app = typer.Typer(
     name="janitor",
@@ -57,8 +63,12 @@ def _main(
     """Keep uv's cache clean."""
 
 
-for _module in (sweep, report, why, dir_command, doctor, schedule):
-    _module.register(app)
+register(app, options.SWEEP, sweep)
+register(app, options.REPORT, report)
+register(app, options.WHY, why)
+register(app, options.DIR, dir_command)
+register(app, options.DOCTOR, doctor)
+schedule_command.register(app)
 for _command in app.registered_commands:
     _command.short_help = SHORT_HELP.get(_command.name or "", _command.short_help)
 for _group in app.registered_groups:

@@ -7,7 +7,6 @@ swap them see everything. May import everything in janitor, lazily.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -53,6 +52,8 @@ def out_lines(lines: Iterable[str]) -> None:
 
 def print_json(document: Any) -> None:
     """A document on stdout."""
+    import json
+
     out(json.dumps(document, indent=2))
 
 
@@ -91,6 +92,24 @@ def releases_of(uvs: Sequence[Uv]) -> tuple[list[Release], list[str]]:
 
 
 INTERRUPTED = "Interrupted: trees already moved aside are finished by the next run"
+
+
+def guarded(command: Callable[[], int | None]) -> int:
+    """Run a command; its exit code, with janitor's errors and Ctrl-C said in one line each.
+
+    The one place where an error becomes a message and an exit code: the console script's quick
+    path and every typer command (janitor.cli.declare) go through it.
+    """
+    from janitor.errors import EXIT_INTERRUPTED, JanitorError
+
+    try:
+        return command() or 0
+    except JanitorError as error:
+        err(f"error: {error}")
+        return error.exit_code
+    except KeyboardInterrupt:
+        err(INTERRUPTED)
+        return EXIT_INTERRUPTED
 
 
 def run(fn: Callable[[], Awaitable[_T]]) -> _T:

@@ -1,8 +1,10 @@
-"""The names every uv cache has at its top: the cache tag, the markers and the bucket pattern.
+"""The names every uv cache has at its top (the cache tag, the markers, the bucket pattern) and
+what a package's name may be and how uv spells it.
 
 The part of uv's vocabulary that the quick paths need (`janitor dir`, a sweep of an empty
-cache), apart from the rest of it (`janitor.layout.uv`) so that they start quickly: standard
-library only, nothing but constants, one pattern and the functions that read it.
+cache, `--package` and `--keep` names), apart from the rest of it (`janitor.layout.uv`) so that
+they start quickly: standard library only, nothing but constants, patterns and the functions
+that read them.
 """
 
 from __future__ import annotations
@@ -34,3 +36,20 @@ def split_bucket(name: str) -> tuple[str, int] | None:
 def bucket_name(kind: str, version: int) -> str:
     """The name of the bucket of a kind at a version: `wheels-v8`."""
     return f"{kind}-v{version}"
+
+
+# A valid project name (PEP 508), as packaging's `canonicalize_name(validate=True)` checks it.
+_PACKAGE_NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE | re.ASCII)
+_SEPARATORS_RE = re.compile(r"[-_.]+")
+
+
+def is_package_name(name: str) -> bool:
+    """Whether `name` is a valid project name: ASCII letters, digits, `.`, `_` and `-`, starting
+    and ending with a letter or digit."""
+    return _PACKAGE_NAME_RE.fullmatch(name) is not None
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalisation (runs of `-`, `_`, `.` become `-`, lowercase), as uv names its
+    per-package directories."""
+    return _SEPARATORS_RE.sub("-", name).lower()

@@ -22,6 +22,7 @@ from janitor.layout.names import LOCK_FILE as LOCK_FILE
 from janitor.layout.names import MARKERS as MARKERS
 from janitor.layout.names import TRASH_DIR as TRASH_DIR
 from janitor.layout.names import bucket_name, split_bucket
+from janitor.layout.names import normalize as normalize
 
 
 class Kind(str, enum.Enum):
@@ -188,15 +189,6 @@ def metadata_name(data: bytes) -> str | None:
     elif isinstance(obj, dict):
         name = obj.get("name")
     return normalize(name) if isinstance(name, str) and name else None
-
-
-_SEPARATORS_RE = re.compile(r"[-_.]+")
-
-
-def normalize(name: str) -> str:
-    """PEP 503 normalisation (runs of `-`, `_`, `.` become `-`, lowercase), as uv names its
-    per-package directories."""
-    return _SEPARATORS_RE.sub("-", name).lower()
 
 
 # A version as uv writes it in a wheel's name: PEP 440's normalised form.

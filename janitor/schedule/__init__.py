@@ -1,7 +1,7 @@
 """`janitor sweep` on a timer: systemd user timers, cron, launchd agents and Task Scheduler.
 
 The package's public API, and the choice of backend. Planning is pure: `plan_install` and
-`plan_remove` return a `Plan` whose steps carry every file's content and every command, so
+`plan_remove` return a `Changes` whose steps carry every file's content and every command, so
 `--dry-run` can show it; `check` finds out whether the machine has what a plan needs, `apply`
 carries a plan out and `read_installed` reports what is there. Only `check`, `apply`,
 `read_installed`, `detect_host` and `janitor_command` touch the system. The host
@@ -27,12 +27,12 @@ from janitor.schedule.model import (
     CRON_MARKER,
     SWEEP_PREFIX,
     Backend,
+    Changes,
     EditCrontab,
     Every,
     Host,
     Installed,
     Job,
-    Plan,
     RemoveFile,
     RunCommand,
     ScheduleError,
@@ -67,12 +67,12 @@ __all__ = [
     "TASK_XML_NAME",
     "TIMER_NAME",
     "Backend",
+    "Changes",
     "EditCrontab",
     "Every",
     "Host",
     "Installed",
     "Job",
-    "Plan",
     "RemoveFile",
     "RunCommand",
     "ScheduleError",
@@ -126,8 +126,8 @@ def choose_backend(host: Host) -> Backend:
 class _Calls(NamedTuple):
     """What a backend does: plan an install, plan a removal, read back what is installed."""
 
-    plan: Callable[[Job, Host], Plan]
-    unplan: Callable[[Host], Plan]
+    plan: Callable[[Job, Host], Changes]
+    unplan: Callable[[Host], Changes]
     read: Callable[[Host], Installed | None]
 
 
@@ -139,14 +139,14 @@ _BACKENDS = {
 }
 
 
-def plan_install(job: Job, host: Host, backend: Backend | None = None) -> Plan:
+def plan_install(job: Job, host: Host, backend: Backend | None = None) -> Changes:
     """The steps that install `job` (replacing any earlier schedule of janitor's)."""
     chosen = backend or choose_backend(host)
     _check_job(job, "win32" if chosen is Backend.TASK_SCHEDULER else "posix")
     return _BACKENDS[chosen].plan(job, host)
 
 
-def plan_remove(host: Host, backend: Backend | None = None) -> Plan:
+def plan_remove(host: Host, backend: Backend | None = None) -> Changes:
     """The steps that remove janitor's schedule; harmless when there is none."""
     return _BACKENDS[backend or choose_backend(host)].unplan(host)
 

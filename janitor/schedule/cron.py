@@ -15,12 +15,12 @@ from pathlib import PurePosixPath
 from janitor.schedule.model import (
     CRON_MARKER,
     Backend,
+    Changes,
     EditCrontab,
     Every,
     Host,
     Installed,
     Job,
-    Plan,
     ScheduleError,
 )
 from janitor.schedule.system import failure, run
@@ -104,14 +104,14 @@ def parse_crontab(text: str) -> Installed | None:
     return None
 
 
-def plan(job: Job, host: Host) -> Plan:
+def plan(job: Job, host: Host) -> Changes:
     """Add janitor's line to the crontab, or replace the one there."""
-    return Plan(Backend.CRON, (EditCrontab(cron_line(job, host)),))
+    return Changes(Backend.CRON, (EditCrontab(cron_line(job, host)),))
 
 
-def unplan() -> Plan:
+def unplan() -> Changes:
     """Drop janitor's line from the crontab."""
-    return Plan(Backend.CRON, (EditCrontab(None),))
+    return Changes(Backend.CRON, (EditCrontab(None),))
 
 
 def read_crontab() -> str:

@@ -16,9 +16,9 @@ import shutil
 from janitor.schedule import cron
 from janitor.schedule.model import (
     Backend,
+    Changes,
     EditCrontab,
     Host,
-    Plan,
     RemoveFile,
     RunCommand,
     ScheduleError,
@@ -28,7 +28,7 @@ from janitor.schedule.model import (
 from janitor.schedule.system import failure, run
 
 
-def check(plan: Plan, host: Host) -> None:
+def check(plan: Changes, host: Host) -> None:
     """Raise ScheduleError, in one line, if carrying out `plan` here would fail for want of a
     program or a scheduler; reads, never writes.
 
@@ -86,7 +86,7 @@ def _apply_step(step: Step) -> None:
         cron.edit_crontab(step.line)
 
 
-def apply(plan: Plan) -> None:
+def apply(plan: Changes) -> None:
     """Carry out `plan`'s steps in order; raises ScheduleError at the first that fails."""
     for step in plan.steps:
         _apply_step(step)

@@ -12,11 +12,11 @@ from typing import Any
 
 from janitor.schedule.model import (
     Backend,
+    Changes,
     Every,
     Host,
     Installed,
     Job,
-    Plan,
     RemoveFile,
     RunCommand,
     WriteFile,
@@ -74,10 +74,10 @@ def _launchctl_target(host: Host) -> str:
     return f"gui/{host.uid}"
 
 
-def plan(job: Job, host: Host) -> Plan:
+def plan(job: Job, host: Host) -> Changes:
     """Write the agent, then unload any loaded copy and load the new one."""
     plist = host.launch_agents_dir / PLIST_NAME
-    return Plan(
+    return Changes(
         Backend.LAUNCHD,
         (
             WriteFile(plist, launchd_plist(job)),
@@ -91,9 +91,9 @@ def plan(job: Job, host: Host) -> Plan:
     )
 
 
-def unplan(host: Host) -> Plan:
+def unplan(host: Host) -> Changes:
     """Unload the agent, then delete its file."""
-    return Plan(
+    return Changes(
         Backend.LAUNCHD,
         (
             RunCommand(

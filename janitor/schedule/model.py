@@ -1,7 +1,8 @@
 """What a schedule is: the job, the host it is planned for, a plan's steps and what is installed.
 
 Owns the names every backend shares (the job name, the description, the sweep's fixed options and
-the crontab marker), the enums, the `Host`, `Job`, the four kinds of step, `Plan` and `Installed`.
+the crontab marker), the enums, the `Host`, `Job`, the four kinds of step, `Changes` (the steps
+of an install or a removal) and `Installed`.
 Pure values only: no I/O. Imports janitor.errors.
 """
 
@@ -137,7 +138,7 @@ Step: TypeAlias = WriteFile | RemoveFile | RunCommand | EditCrontab
 
 
 @dataclass(frozen=True)
-class Plan:
+class Changes:
     """The steps that install or remove the schedule, in order, and notes for the user."""
 
     backend: Backend

@@ -15,11 +15,11 @@ from janitor.schedule.model import (
     DESCRIPTION,
     JOB_NAME,
     Backend,
+    Changes,
     Every,
     Host,
     Installed,
     Job,
-    Plan,
     RemoveFile,
     RunCommand,
     WriteFile,
@@ -148,10 +148,10 @@ def _systemctl(*args: str, may_fail: bool = False) -> RunCommand:
     return RunCommand(("systemctl", "--user", *args), may_fail=may_fail)
 
 
-def plan(job: Job, host: Host) -> Plan:
+def plan(job: Job, host: Host) -> Changes:
     """Write both units, then reload systemd and enable and start the timer."""
     units = host.systemd_unit_dir
-    return Plan(
+    return Changes(
         Backend.SYSTEMD,
         (
             WriteFile(units / SERVICE_NAME, systemd_service(job)),
@@ -166,10 +166,10 @@ def plan(job: Job, host: Host) -> Plan:
     )
 
 
-def unplan(host: Host) -> Plan:
+def unplan(host: Host) -> Changes:
     """Stop and disable the timer, delete both units, then reload systemd."""
     units = host.systemd_unit_dir
-    return Plan(
+    return Changes(
         Backend.SYSTEMD,
         (
             _systemctl("disable", "--now", TIMER_NAME, may_fail=True),

@@ -15,11 +15,11 @@ from janitor.schedule.model import (
     DESCRIPTION,
     JOB_NAME,
     Backend,
+    Changes,
     Every,
     Host,
     Installed,
     Job,
-    Plan,
     RemoveFile,
     RunCommand,
     WriteFile,
@@ -143,11 +143,11 @@ def parse_task_xml(data: bytes) -> Installed:
     return Installed(Backend.TASK_SCHEDULER, every, argv)
 
 
-def plan(job: Job, host: Host) -> Plan:
+def plan(job: Job, host: Host) -> Changes:
     """Write the definition to janitor's data dir, then register it with `schtasks /Create`."""
     definition = host.data_dir / TASK_XML_NAME
     create = ("schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(definition), "/F")
-    return Plan(
+    return Changes(
         Backend.TASK_SCHEDULER,
         (
             # schtasks reads task XML as UTF-16; the file also lets `show` read the task back.
@@ -158,9 +158,9 @@ def plan(job: Job, host: Host) -> Plan:
     )
 
 
-def unplan(host: Host) -> Plan:
+def unplan(host: Host) -> Changes:
     """Delete the task, then its definition file."""
-    return Plan(
+    return Changes(
         Backend.TASK_SCHEDULER,
         (
             RunCommand(

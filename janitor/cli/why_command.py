@@ -1,27 +1,18 @@
-"""`janitor why`: what keeps an archive alive, or each archive of a package.
+"""`janitor why`: what keeps an archive alive, or each archive of a package, or a blob of the
+Hugging Face hub cache.
 
-May import everything in janitor; heavy modules are imported inside the command.
+Declared in janitor.cli.options.WHY. May import everything in janitor; heavy modules are
+imported inside the command.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from janitor.cli._common import (
-    JsonOption,
-    UvOption,
-    cache_dir_option,
-    err,
-    follow,
-    handles_errors,
-    open_cache,
-    print_json,
-    run,
-)
+from janitor.cli.output import err, follow, open_cache, out, out_lines, print_json, run
 from janitor.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,14 +21,10 @@ if TYPE_CHECKING:
 
 
 def why(
-    archive: Annotated[
-        str,
-        # Described in the docstring: click would list it with a Python type name.
-        typer.Argument(metavar="ARCHIVE_ID_OR_PATH_OR_PACKAGE", hidden=True),
-    ],
-    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to look in")] = None,
-    uv: UvOption = None,
-    json_output: JsonOption = False,
+    archive: str,
+    cache_dir: Path | None = None,
+    uv: Sequence[Path] | None = None,
+    json_output: bool = False,
 ) -> None:
     """What keeps an archive alive: package entries and cached environments.
 
@@ -47,28 +34,36 @@ def why(
     """
     from janitor import graph as graphs
     from janitor import render
-    from janitor.layout.uv import Kind, normalize
     from janitor.scan.cache import scan
 
-    if _BLOB_RE.fullmatch(Path(archive.rstrip("/\\")).name):
-        _why_blob(Path(archive.rstrip("/\\")).name, cache_dir, json_output)
+    archive_id = Path(archive.rstrip("/\\")).name
+    if _BLOB_RE.fullmatch(archive_id):
+        _why_blob(archive_id, cache_dir, json_output)
         return
     uvs, releases, _ = follow(uv or ())
     root = open_cache(cache_dir, uvs)
     if root is None:
         return
-    archive_id = Path(archive.rstrip("/\\")).name
     inventory = run(lambda: scan(root, releases=releases))
     graph = graphs.build(inventory)
-    if archive_id in inventory.archives:
-        if json_output:
-            print_json(_archive_document(inventory, graph, archive_id))
-            return
-        for line in render.why_lines(*_archive_view(inventory, graph, archive_id)):
-            typer.echo(line)
-        return
+    if archive_id not in inventory.archives:
+        _why_package(archive, archive_id, root, inventory, graph, json_output)
+    elif json_output:
+        print_json(_archive_document(inventory, graph, archive_id))
+    else:
+        out_lines(render.why_lines(*_archive_view(inventory, graph, archive_id)))
+
+
+def _why_package(
+    archive: str, archive_id: str, root: Path, inventory: Inventory, graph: Graph, json_output: bool
+) -> None:
+    """Each archive of the package `archive` names; a UsageError when it is no cached package."""
+    from janitor import render
+    from janitor.graph import packages_by_archive
+    from janitor.layout.uv import Kind, normalize
+
     name = normalize(archive)
-    by_archive = graphs.packages_by_archive(inventory)
+    by_archive = packages_by_archive(inventory)
     versions = {
         found.id: [v for n, v in by_archive[found.id] if n == name]
         for found in inventory.archives.values()
@@ -83,18 +78,13 @@ def why(
             "their archive ids"
         )
     if json_output:
-        print_json(
-            {
-                "package": name,
-                "archives": [_archive_document(inventory, graph, one) for one in ids],
-            }
-        )
+        documents = [_archive_document(inventory, graph, one) for one in ids]
+        print_json({"package": name, "archives": documents})
         return
     if not ids:
-        typer.echo(f"{name}: no archive in the cache; its entries: {', '.join(entries)}")
+        out(f"{name}: no archive in the cache; its entries: {', '.join(entries)}")
     for one in ids:
-        for line in render.why_lines(*_archive_view(inventory, graph, one)):
-            typer.echo(line)
+        out_lines(render.why_lines(*_archive_view(inventory, graph, one)))
 
 
 # A blob of the hub cache is named by its etag: a git sha1 or, for large files, a sha256 (uv's
@@ -148,12 +138,12 @@ def _why_blob(etag: str, cache_dir: Path | None, json_output: bool) -> None:
         return
     for document in documents:
         size = format_size(document["bytes"]) if document["bytes"] is not None else "?"
-        typer.echo(f"{document['blob']} ({size})")
+        out(f"{document['blob']} ({size})")
         if not document["referenced_by"]:
-            typer.echo("  no snapshot links to it")
+            out("  no snapshot links to it")
         for link in document["referenced_by"]:
             named = ", ".join(link["refs"]) or "detached"
-            typer.echo(f"  {link['repo']} {link['commit'][:12]} ({named}): {link['path']}")
+            out(f"  {link['repo']} {link['commit'][:12]} ({named}): {link['path']}")
 
 
 def _key(versions: list[str]) -> tuple[tuple[int, Any], ...]:
@@ -205,8 +195,3 @@ def _archive_document(inventory: Inventory, graph: Graph, archive_id: str) -> di
             for link in links
         ],
     }
-
-
-def register(app: typer.Typer) -> None:
-    """Add the command to the app."""
-    app.command("why")(handles_errors(why))

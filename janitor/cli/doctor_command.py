@@ -1,32 +1,26 @@
-"""`janitor doctor`: what janitor finds on this machine, and what needs attention.
+"""`janitor doctor`: what janitor finds on this machine (janitor.doctor, janitor.hf.doctor), and
+what needs attention.
 
-May import everything in janitor; heavy modules are imported inside the command.
+Declared in janitor.cli.options.DOCTOR. May import everything in janitor; heavy modules are
+imported inside the command.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from janitor.cli._common import (
-    JsonOption,
-    UvOption,
-    cache_dir_option,
-    handles_errors,
-    print_json,
-)
+from janitor.cli.output import out, print_json
 from janitor.errors import UsageError
 
 
 def doctor(
-    # Described in the docstring: click would list it with a Python type name.
-    cache: Annotated[str, typer.Argument(metavar="[uv|hf]", hidden=True)] = "uv",
-    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to examine")] = None,
-    uv: UvOption = None,
-    json_output: JsonOption = False,
-) -> None:
+    cache: str = "uv",
+    cache_dir: Path | None = None,
+    uv: Sequence[Path] | None = None,
+    json_output: bool = False,
+) -> int:
     """The uvs found, the cache and how it was found, each uv's buckets, access times, the lock
     and leftovers; exit 1 when something needs attention.
 
@@ -36,8 +30,7 @@ def doctor(
     from janitor.doctor import diagnose
 
     if cache == "hf":
-        _doctor_hub(cache_dir, json_output)
-        return
+        return _doctor_hub(cache_dir, json_output)
     if cache != "uv":
         raise UsageError(f"unknown cache {cache!r}: choose uv or hf")
 
@@ -46,12 +39,11 @@ def doctor(
         print_json(_document(found))
     else:
         for line in _lines(found):
-            typer.echo(line)
-    if found.problems:
-        raise typer.Exit(1)
+            out(line)
+    return 1 if found.problems else 0
 
 
-def _doctor_hub(cache_dir: Path | None, json_output: bool) -> None:
+def _doctor_hub(cache_dir: Path | None, json_output: bool) -> int:
     import dataclasses
 
     from janitor.hf import doctor as hub_doctor
@@ -61,9 +53,8 @@ def _doctor_hub(cache_dir: Path | None, json_output: bool) -> None:
         print_json({**dataclasses.asdict(found), "cache": str(found.cache)})
     else:
         for line in hub_doctor.lines(found):
-            typer.echo(line)
-    if found.problems:
-        raise typer.Exit(1)
+            out(line)
+    return 1 if found.problems else 0
 
 
 def _lines(found: Any) -> list[str]:
@@ -132,8 +123,3 @@ def _document(found: Any) -> dict[str, Any]:
         "notes": list(found.notes),
         "problems": list(found.problems),
     }
-
-
-def register(app: typer.Typer) -> None:
-    """Add the command to the app."""
-    app.command("doctor")(handles_errors(doctor))

@@ -1,35 +1,25 @@
-"""`janitor report`: the cache at a glance.
+"""`janitor report`: the cache at a glance, as janitor.report (uv's cache) and janitor.hf.report
+(the hub's) find it.
 
-May import everything in janitor; heavy modules are imported inside the command.
+Declared in janitor.cli.options.REPORT. May import everything in janitor; heavy modules are
+imported inside the command.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from janitor.cli._common import (
-    JsonOption,
-    UvOption,
-    cache_dir_option,
-    err,
-    follow,
-    handles_errors,
-    open_cache,
-    print_json,
-    run,
-)
+from janitor.cli.output import err, follow, open_cache, out, print_json, run
 from janitor.errors import UsageError
 
 
 def report(
-    # Described in the docstring: click would list it with a Python type name.
-    cache: Annotated[str, typer.Argument(metavar="[uv|hf|all]", hidden=True)] = "uv",
-    cache_dir: Annotated[Path | None, cache_dir_option("The uv cache to report on")] = None,
-    uv: UvOption = None,
-    json_output: JsonOption = False,
+    cache: str = "uv",
+    cache_dir: Path | None = None,
+    uv: Sequence[Path] | None = None,
+    json_output: bool = False,
 ) -> None:
     """The cache at a glance: its size, what a sweep would free, packages and environments.
 
@@ -46,7 +36,7 @@ def report(
         _report_uv(cache_dir, uv, json_output, documents, sizes)
     if cache in ("hf", "all"):
         if cache == "all" and not json_output:
-            typer.echo("")
+            out("")
         _report_hub(cache_dir, json_output, documents, sizes)
     if cache == "all":
         if json_output:
@@ -54,8 +44,8 @@ def report(
         else:
             from janitor.units import format_size
 
-            typer.echo("")
-            typer.echo(f"Total: {format_size(sum(sizes))} ({sum(sizes):,} bytes on disk)")
+            out("")
+            out(f"Total: {format_size(sum(sizes))} ({sum(sizes):,} bytes on disk)")
     elif json_output and documents:
         print_json(documents[cache])
 
@@ -74,12 +64,12 @@ def _report_hub(
     documents["hf"] = hub_report.document(result)
     if not json_output:
         for line in hub_report.lines(result):
-            typer.echo(line)
+            out(line)
 
 
 def _report_uv(
     cache_dir: Path | None,
-    uv: list[Path] | None,
+    uv: Sequence[Path] | None,
     json_output: bool,
     documents: dict[str, Any],
     sizes: list[int],
@@ -98,9 +88,4 @@ def _report_uv(
     documents["uv"] = document
     if not json_output:
         for line in render.report_lines(result, runs):
-            typer.echo(line)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the command to the app."""
-    app.command("report")(handles_errors(report))
+            out(line)

@@ -1,19 +1,26 @@
-"""`janitor schedule install|remove|show`: the sweep on a timer.
+"""`janitor schedule install|remove|show`: the sweep on a timer, as janitor.schedule plans and
+installs it.
 
-May import everything in janitor; heavy modules are imported inside the commands.
+A typer group declared here (its `-- SWEEP_OPTION` arguments are `janitor sweep`'s, checked by
+the sweep command's own parser). May import everything in janitor; heavy modules are imported
+inside the commands.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from janitor.cli._common import err, handles_errors
+from janitor.cli.declare import handles_errors
+from janitor.cli.output import err
+from janitor.errors import UsageError
 
 if TYPE_CHECKING:
     from janitor import schedule as schedules
+    from janitor.cli.sweep_options import Options
 
 
 class Every(str, enum.Enum):
@@ -59,11 +66,9 @@ def install(
     """
     from janitor import finduv, locate
     from janitor import schedule as schedules
-    from janitor.cli import app
-    from janitor.cli.sweep import parse_args
 
     args = list(sweep_args or [])
-    chosen = parse_args(app, args)
+    chosen = parse_sweep_options(args)
     uvs = finduv.find(chosen.uv) if chosen.cache != "hf" else []
     if not chosen.uv:
         args += [arg for uv in uvs for arg in ("--uv", str(uv.path))]
@@ -119,7 +124,7 @@ def show() -> None:
         typer.echo(f"active: {'yes' if installed.active else 'no'}")
 
 
-def _apply(steps: schedules.Plan, host: schedules.Host, dry_run: bool, action: str) -> None:
+def _apply(steps: schedules.Changes, host: schedules.Host, dry_run: bool, action: str) -> None:
     """Carry out `steps`, or print them; either way, first check the machine can carry them out."""
     from janitor import schedule as schedules
 
@@ -144,3 +149,33 @@ def register(app: typer.Typer) -> None:
     schedule_app.command("remove")(handles_errors(remove))
     schedule_app.command("show")(handles_errors(show))
     app.add_typer(schedule_app, name="schedule")
+
+
+def parse_sweep_options(args: Sequence[str]) -> Options:
+    """Parse sweep options exactly as `janitor sweep` would, without running it."""
+    from typer.main import get_command
+
+    from janitor.cli.commands import app
+    from janitor.cli.sweep_options import options
+
+    command = get_command(app).commands["sweep"]  # type: ignore[attr-defined]
+    try:
+        context = command.make_context("sweep", list(args))
+    except Exception as error:  # click's UsageError family, with its own message
+        unknown = getattr(error, "option_name", None)
+        # By name: typer may bring click's exceptions as its own copy, or click's.
+        if type(error).__name__ == "NoSuchOption" and unknown:
+            # click's "Possible options" would guess among the sweep's options (`--bogus`:
+            # `--verbose`), which reads as if schedule had them; name them all instead.
+            names = ", ".join(
+                "/".join(param.opts)
+                for param in command.params
+                if param.opts and not getattr(param, "hidden", False)
+            )
+            raise UsageError(
+                f"sweep options: No such option: {unknown} (janitor sweep's options: {names})"
+            ) from None
+        formatted = getattr(error, "format_message", None)
+        message = formatted() if callable(formatted) else str(error)
+        raise UsageError(f"sweep options: {message}") from None
+    return options(context.params)
