@@ -11,16 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from janitor.cli.output import out, print_json
+from janitor.cli.output import out_lines, print_json
 from janitor.errors import UsageError
 
 
-def doctor(
-    cache: str = "uv",
-    cache_dir: Path | None = None,
-    uv: Sequence[Path] | None = None,
-    json_output: bool = False,
-) -> int:
+def doctor(cache: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_output: bool) -> int:
     """The uvs found, the cache and how it was found, each uv's buckets, access times, the lock
     and leftovers; exit 1 when something needs attention.
 
@@ -38,8 +33,7 @@ def doctor(
     if json_output:
         print_json(_document(found))
     else:
-        for line in _lines(found):
-            out(line)
+        out_lines(_lines(found))
     return 1 if found.problems else 0
 
 
@@ -52,8 +46,7 @@ def _doctor_hub(cache_dir: Path | None, json_output: bool) -> int:
     if json_output:
         print_json({**dataclasses.asdict(found), "cache": str(found.cache)})
     else:
-        for line in hub_doctor.lines(found):
-            out(line)
+        out_lines(hub_doctor.lines(found))
     return 1 if found.problems else 0
 
 

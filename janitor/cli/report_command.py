@@ -11,15 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from janitor.cli.output import err, follow, open_cache, out, print_json, run
+from janitor.cli.output import err, follow, open_cache, out, out_lines, print_json, run
 from janitor.errors import UsageError
 
 
 def report(
-    cache: str = "uv",
-    cache_dir: Path | None = None,
-    uv: Sequence[Path] | None = None,
-    json_output: bool = False,
+    cache: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_output: bool
 ) -> None:
     """The cache at a glance: its size, what a sweep would free, packages and environments.
 
@@ -63,8 +60,7 @@ def _report_hub(
     sizes.append(result.size)
     documents["hf"] = hub_report.document(result)
     if not json_output:
-        for line in hub_report.lines(result):
-            out(line)
+        out_lines(hub_report.lines(result))
 
 
 def _report_uv(
@@ -87,5 +83,4 @@ def _report_uv(
     sizes.append(document["size_bytes"])
     documents["uv"] = document
     if not json_output:
-        for line in render.report_lines(result, runs):
-            out(line)
+        out_lines(render.report_lines(result, runs))

@@ -20,20 +20,15 @@ if TYPE_CHECKING:
     from janitor.inventory import Inventory
 
 
-def why(
-    archive: str,
-    cache_dir: Path | None = None,
-    uv: Sequence[Path] | None = None,
-    json_output: bool = False,
-) -> None:
+def why(archive: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_output: bool) -> None:
     """What keeps an archive alive: package entries and cached environments.
 
     ARCHIVE_ID_OR_PATH_OR_PACKAGE is an archive's id, a path to the archive (after `--` if it
     starts with `-`), or a package name: each of its archives is shown. A blob of the Hugging
     Face hub cache (its etag, or its path) is shown with the snapshots that link to it.
     """
-    from janitor import graph as graphs
     from janitor import render
+    from janitor.graph import build
     from janitor.scan.cache import scan
 
     archive_id = Path(archive.rstrip("/\\")).name
@@ -45,7 +40,7 @@ def why(
     if root is None:
         return
     inventory = run(lambda: scan(root, releases=releases))
-    graph = graphs.build(inventory)
+    graph = build(inventory)
     if archive_id not in inventory.archives:
         _why_package(archive, archive_id, root, inventory, graph, json_output)
     elif json_output:
@@ -94,7 +89,7 @@ _BLOB_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 def _why_blob(etag: str, cache_dir: Path | None, json_output: bool) -> None:
     """The hub cache's blobs of that etag, each with the snapshot links that reach it."""
-    from janitor import graph as graphs
+    from janitor.graph import build
     from janitor.hf import scan as hub_scan
     from janitor.hf.locate import open_hub
     from janitor.units import format_size
@@ -103,7 +98,7 @@ def _why_blob(etag: str, cache_dir: Path | None, json_output: bool) -> None:
     if root is None:
         return
     inventory = run(lambda: hub_scan.scan(root))
-    graph = graphs.build(inventory)
+    graph = build(inventory)
     found = [path for path in inventory.archives if path.endswith(f"/blobs/{etag}")]
     if not found:
         raise UsageError(
