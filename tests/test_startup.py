@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from janitor.cli.options import DIR, DOCTOR, REPORT, SWEEP, WHY, Command, Option, parse
@@ -167,6 +167,9 @@ def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
     assert all(by_typer[name] in (*defaults, "uv" if name == "cache" else None) for name in left)
 
 
+# The long s and the Kelvin sign: letters that match [A-Z] when case is ignored, unless ASCII only.
+@example("\u017f")
+@example("\u212a")
 @given(st.text(alphabet=st.sampled_from("aZ09._- /é+\u017f\u212a"), max_size=8))
 def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name: str) -> None:
     """`--package`/`--keep` names (and the config file's) are checked without importing packaging
