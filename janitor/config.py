@@ -7,8 +7,8 @@ imported only when there is a file to parse. Imports janitor.units, janitor.erro
 janitor.layout.names.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: NamedTuple turns string annotations into ForwardRefs,
+# compiling each, which costs the quick path more than this whole module does otherwise.
 import datetime
 import math
 import sys

@@ -5,44 +5,67 @@ The typer commands are built from these tables (janitor.cli.declare) and the con
 quick path (janitor.entry) parses `janitor dir` and `janitor sweep` with `parse`, so both accept
 the same options with the same bounds. Defaults are said in the help text: an option not given
 is None (a flag False, a repeatable option None), and the command fills in its default.
-Standard library only: the quick path imports it.
+Standard library only, and plain classes (a NamedTuple's or a dataclass's first creation costs
+more than the rest of the module): the quick path imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 
-class Option(NamedTuple):
+class Option:
     """One option: the parameter it sets, its flags, what it takes, and its help."""
 
-    param: str
-    flags: tuple[str, ...]
-    kind: str  # "flag", "text", "path", "int" or "float"
-    help: str
-    metavar: str | None = None
-    repeat: bool = False
-    low: float | None = None
-    high: float | None = None
+    __slots__ = ("flags", "help", "high", "kind", "low", "metavar", "param", "repeat")
+
+    def __init__(
+        self,
+        param: str,
+        flags: tuple[str, ...],
+        kind: str,
+        help: str,
+        *,
+        metavar: str | None = None,
+        repeat: bool = False,
+        low: float | None = None,
+        high: float | None = None,
+    ) -> None:
+        self.param = param
+        self.flags = flags
+        self.kind = kind  # "flag", "text", "path", "int" or "float"
+        self.help = help
+        self.metavar = metavar
+        self.repeat = repeat
+        self.low = low
+        self.high = high
 
 
-class Argument(NamedTuple):
+class Argument:
     """A command's one positional argument: the cache word (with its choices), or a name."""
 
-    param: str
-    metavar: str
-    choices: tuple[str, ...] = ()  # the words the quick parser takes; the command checks the rest
-    default: str | None = None  # None: required
+    __slots__ = ("choices", "default", "metavar", "param")
+
+    def __init__(
+        self, param: str, metavar: str, choices: tuple[str, ...] = (), default: str | None = None
+    ) -> None:
+        self.param = param
+        self.metavar = metavar
+        self.choices = choices  # the words the quick parser takes; the command checks the rest
+        self.default = default  # None: required
 
 
-class Command(NamedTuple):
+class Command:
     """A command's name, its argument and its options, in the order its help lists them."""
 
-    name: str
-    argument: Argument | None
-    options: tuple[Option, ...]
+    __slots__ = ("argument", "name", "options")
+
+    def __init__(self, name: str, argument: Argument | None, options: tuple[Option, ...]) -> None:
+        self.name = name
+        self.argument = argument
+        self.options = options
 
 
 def cache_word(*choices: str) -> Argument:

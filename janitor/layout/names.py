@@ -38,18 +38,22 @@ def bucket_name(kind: str, version: int) -> str:
     return f"{kind}-v{version}"
 
 
-# A valid project name (PEP 508), as packaging's `canonicalize_name(validate=True)` checks it.
-_PACKAGE_NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE | re.ASCII)
-_SEPARATORS_RE = re.compile(r"[-_.]+")
+# A valid project name (PEP 508), as packaging's `canonicalize_name(validate=True)` checks it;
+# compiled on first use (re's cache), not on every start.
+_PACKAGE_NAME = r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]"
 
 
 def is_package_name(name: str) -> bool:
     """Whether `name` is a valid project name: ASCII letters, digits, `.`, `_` and `-`, starting
     and ending with a letter or digit."""
-    return _PACKAGE_NAME_RE.fullmatch(name) is not None
+    return re.fullmatch(_PACKAGE_NAME, name, re.IGNORECASE | re.ASCII) is not None
 
 
 def normalize(name: str) -> str:
     """PEP 503 normalisation (runs of `-`, `_`, `.` become `-`, lowercase), as uv names its
     per-package directories."""
-    return _SEPARATORS_RE.sub("-", name).lower()
+    # As packaging spells it: faster than a pattern, and nothing to compile at start-up.
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return value
