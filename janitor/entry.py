@@ -177,7 +177,7 @@ def main() -> None:
     """Entry point of the `janitor` console script."""
     code = quick(sys.argv[1:])
     if code is None:
-        from janitor.cli import main as full
+        from janitor.cli.commands import main as full
 
         full()
         return

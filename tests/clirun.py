@@ -16,7 +16,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from tests.uvfactory import TEST_UV, UvCache
 
 runner = CliRunner()

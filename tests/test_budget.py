@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from janitor import sweep as sweeps
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.cli.output import follow
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, Kind
 from janitor.policy import Policy

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.entry import SWEEP_OPTIONS, parse
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, Kind

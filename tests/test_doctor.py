@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.layout.uv import TRASH_DIR, Kind
 from tests.test_lock import running_uv
 from tests.uvfactory import UV_BIN, UV_VERSION, UvCache, copy_cache, new_archive_id, run_uv

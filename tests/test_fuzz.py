@@ -29,7 +29,7 @@ from typer.testing import CliRunner, Result
 
 from janitor import graph as graphs
 from janitor import plan as plans
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
 from janitor.inventory import (
     Archive,

@@ -28,11 +28,12 @@ import pytest
 from huggingface_hub import scan_cache_dir
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.errors import EXIT_PARTIAL
 from janitor.hf import layout
 from janitor.plan import Plan
-from janitor.remove import _core, execute
+from janitor.remove import _core
+from janitor.remove.engine import execute
 from janitor.sweep import Request, plan_sweep
 from tests.hubfactory import HubCache, tree_of
 from tests.killhook import counting

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.errors import EXIT_INTERRUPTED
 from tests.test_kill import (
     PROJECT,

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.layout import uv
 from tests.killhook import KILL_AFTER_VARIABLE, counting
 from tests.uvfactory import PYTHON, UV_BUCKETS, UvCache, copy_cache, make_wheel, run_uv, snapshot
@@ -141,7 +141,7 @@ import sys
 
 import anyio
 
-from janitor.cli import main
+from janitor.cli.commands import main
 
 KILL_AFTER = sys.argv[1]
 # What the first run would import lazily is imported once, here.

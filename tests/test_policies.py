@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.errors import EXIT_USAGE
 from janitor.layout.uv import Kind
 from janitor.plan import ItemKind, Reason

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.inventory import describe_packages
 from janitor.layout.uv import MARKERS, Kind
 from tests.uvfactory import PYTHON, UV_BIN, UV_BUCKETS, UvCache, make_wheel, run_uv

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.layout.uv import Kind, format_link_file
 from tests.uvfactory import UvCache, new_archive_id, snapshot
 

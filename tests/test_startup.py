@@ -98,7 +98,7 @@ def test_the_quick_parser_knows_the_sweep_command_s_options() -> None:
 
     from typer.main import get_command
 
-    from janitor.cli import app
+    from janitor.cli.commands import app
     from janitor.entry import SWEEP_OPTIONS
 
     kinds = {bool: "flag", int: "int", float: "float", str: "text", PathType: "path"}
@@ -133,7 +133,7 @@ def test_the_quick_parser_knows_the_sweep_command_s_options() -> None:
 def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
     from typer.main import get_command
 
-    from janitor.cli import app
+    from janitor.cli.commands import app
     from janitor.cli.sweeping import CACHES
     from janitor.entry import SWEEP_OPTIONS, parse
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from janitor.cli import app
+from janitor.cli.commands import app
 from janitor.errors import EXIT_USAGE
 from janitor.layout.uv import Kind
 from tests.uvfactory import UvCache

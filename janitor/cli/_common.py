@@ -13,20 +13,8 @@ from typing import Annotated, Any, ParamSpec
 
 import typer
 
-from janitor.cli.output import INTERRUPTED, err, follow, open_cache, print_json, run
+from janitor.cli.output import INTERRUPTED, err
 from janitor.errors import EXIT_INTERRUPTED, JanitorError
-
-__all__ = [
-    "JsonOption",
-    "UvOption",
-    "cache_dir_option",
-    "err",
-    "follow",
-    "handles_errors",
-    "open_cache",
-    "print_json",
-    "run",
-]
 
 _P = ParamSpec("_P")
 

@@ -10,13 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from janitor.cli._common import (
-    JsonOption,
-    UvOption,
-    cache_dir_option,
-    handles_errors,
-    print_json,
-)
+from janitor.cli._common import JsonOption, UvOption, cache_dir_option, handles_errors
+from janitor.cli.output import print_json
 from janitor.errors import UsageError
 
 

@@ -10,17 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from janitor.cli._common import (
-    JsonOption,
-    UvOption,
-    cache_dir_option,
-    err,
-    follow,
-    handles_errors,
-    open_cache,
-    print_json,
-    run,
-)
+from janitor.cli._common import JsonOption, UvOption, cache_dir_option, handles_errors
+from janitor.cli.output import err, follow, open_cache, print_json, run
 from janitor.errors import UsageError
 
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from janitor.cli._common import err, handles_errors
+from janitor.cli._common import handles_errors
+from janitor.cli.output import err
 
 if TYPE_CHECKING:
     from janitor import schedule as schedules
@@ -59,7 +60,7 @@ def install(
     """
     from janitor import finduv, locate
     from janitor import schedule as schedules
-    from janitor.cli import app
+    from janitor.cli.commands import app
     from janitor.cli.sweep import parse_args
 
     args = list(sweep_args or [])

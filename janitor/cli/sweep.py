@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from janitor.cli._common import JsonOption, UvOption, cache_dir_option, err, handles_errors
+from janitor.cli._common import JsonOption, UvOption, cache_dir_option, handles_errors
+from janitor.cli.output import err
 from janitor.cli.sweeping import Options, options, run_sweep
 from janitor.errors import UsageError
 
