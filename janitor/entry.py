@@ -5,7 +5,8 @@ are parsed here, where typer and the modules a command does not need cost no sta
 other command, `--help`, and any option or value this module does not accept for certain goes to
 the typer app in janitor.cli, which parses it in full and gives the error. Both parse alike: a
 test compares this module's option table with the typer command's. May import janitor.errors,
-janitor.finduv, janitor.locate and janitor.cli.sweeping (which imports the rest when it runs).
+janitor.finduv, janitor.locate, janitor.cli.sweep_options and janitor.cli.sweeping (which imports
+the rest when it runs).
 """
 
 from __future__ import annotations
@@ -133,12 +134,12 @@ def _dir(args: Sequence[str]) -> int | None:
 
 
 def _sweep(args: Sequence[str]) -> int | None:
-    from janitor.cli import sweeping
+    from janitor.cli import sweep_options, sweeping
 
-    params = parse(args, SWEEP_OPTIONS, words=("cache", sweeping.CACHES))
+    params = parse(args, SWEEP_OPTIONS, words=("cache", sweep_options.CACHES))
     if params is None:
         return None
-    chosen = sweeping.options(params)
+    chosen = sweep_options.options(params)
     quiet = bool(params.get("quiet"))
     if chosen.warning and not quiet:
         _err(f"warning: {chosen.warning}")

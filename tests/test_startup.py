@@ -134,7 +134,7 @@ def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
     from typer.main import get_command
 
     from janitor.cli.commands import app
-    from janitor.cli.sweeping import CACHES
+    from janitor.cli.sweep_options import CACHES
     from janitor.entry import SWEEP_OPTIONS, parse
 
     command = get_command(app).commands["sweep"]  # type: ignore[attr-defined]
@@ -150,25 +150,25 @@ def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
 
 
 def test_the_quick_paths_copies_of_the_vocabulary_agree_with_it() -> None:
-    """janitor.cli.sweeping spells out what it needs rather than import the modules that own it
+    """janitor.cli.sweep_options spells out what it needs rather than import the modules that own it
     (which cost start-up time); the copies must stay the same."""
     from janitor import config
-    from janitor.cli import sweeping
+    from janitor.cli import sweep_options
 
-    assert sweeping.default_config() == str(config.default_config_path())
+    assert sweep_options.default_config() == str(config.default_config_path())
     import dataclasses
 
     fields = {field.name for field in dataclasses.fields(config.SweepDefaults)}
-    assert fields == {name for name in vars(sweeping._NoDefaults) if not name.startswith("_")}
+    assert fields == {name for name in vars(sweep_options._NoDefaults) if not name.startswith("_")}
 
 
 @given(st.text(alphabet=st.sampled_from("aZ09._- /é+"), max_size=8))
 def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name: str) -> None:
-    """janitor.cli.sweeping checks `--package`/`--keep` names without importing packaging (the
+    """janitor.cli.sweep_options checks `--package`/`--keep` names without importing packaging (the
     config file's names go through it) and normalises them without janitor.layout.uv."""
     from packaging.utils import InvalidName, canonicalize_name
 
-    from janitor.cli import sweeping
+    from janitor.cli import sweep_options
     from janitor.errors import UsageError
     from janitor.layout import uv
 
@@ -177,7 +177,7 @@ def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name:
     except InvalidName:
         expected = None
     try:
-        got: tuple[str, ...] | None = sweeping.normalised([name], "--package")
+        got: tuple[str, ...] | None = sweep_options.normalised([name], "--package")
     except UsageError:
         got = None
     assert got == expected

@@ -13,7 +13,8 @@ import typer
 
 from janitor.cli._common import JsonOption, UvOption, cache_dir_option, handles_errors
 from janitor.cli.output import err
-from janitor.cli.sweeping import Options, options, run_sweep
+from janitor.cli.sweep_options import Options, options
+from janitor.cli.sweeping import run_sweep
 from janitor.errors import UsageError
 
 PackageOption = Annotated[
