@@ -23,7 +23,7 @@ import pytest
 from janitor import plan as plans
 from janitor.layout import uv
 from janitor.plan import Plan
-from janitor.remove._core import Ops
+from janitor.remove.deleter import Ops
 from janitor.remove.engine import execute
 from janitor.remove.outcome import Removal
 from janitor.scan.cache import scan

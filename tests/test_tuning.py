@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from janitor.plan import Item, ItemKind, Plan, Reason
-from janitor.remove._core import Ops
+from janitor.remove.deleter import Ops
 from janitor.remove.engine import Engine
 from janitor.remove.tuner import MAX_WORKERS, START_WORKERS, Tuner
 
