@@ -23,7 +23,8 @@ from janitor.errors import EXIT_PARTIAL, CacheBusy, UsageError
 from janitor.kind import Prepared, kind_of
 from janitor.layout.follow import Release
 from janitor.policy import Cache, Policy, Space, apply_together
-from janitor.remove import Removal, Reporter, execute
+from janitor.remove.engine import execute
+from janitor.remove.outcome import Removal, Reporter
 from janitor.scan.measure import Census, disk_usage, take_census
 
 

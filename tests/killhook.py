@@ -14,12 +14,12 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from janitor.remove import _core
+from janitor.remove import deleter
 
 KILL_AFTER_VARIABLE = "JANITOR_TEST_KILL_AFTER"
 
 
-class MutationCounter(_core.Ops):
+class MutationCounter(deleter.Ops):
     """Ops that count their renames, unlinks and rmdirs (the mutations a kill can follow).
 
     With `kill_after=N` the process sends itself `signum` (SIGKILL unless said) right after the
@@ -74,15 +74,15 @@ def install(
             super().__init__(kill_after, signum, group)
             made.append(self)
 
-    _core.Ops = Counting  # type: ignore[misc]
+    deleter.Ops = Counting  # type: ignore[misc]
     return made
 
 
 @contextlib.contextmanager
 def counting() -> Iterator[list[MutationCounter]]:
     """Count the mutations of the engines made inside the block, then restore the real calls."""
-    original = _core.Ops
+    original = deleter.Ops
     try:
         yield install(0)
     finally:
-        _core.Ops = original  # type: ignore[misc]
+        deleter.Ops = original  # type: ignore[misc]

@@ -25,15 +25,9 @@ from janitor import plan as plans
 from janitor.inventory import Usage
 from janitor.layout import uv
 from janitor.plan import Item, ItemKind, Plan, Reason
-from janitor.remove import (
-    FIRST_BACKOFF,
-    RETRIES,
-    Failure,
-    Ops,
-    Outcome,
-    execute,
-    long_path,
-)
+from janitor.remove.deleter import FIRST_BACKOFF, RETRIES, Ops, long_path
+from janitor.remove.engine import execute
+from janitor.remove.outcome import Failure, Outcome
 from janitor.scan.cache import scan
 from janitor.scan.measure import measure
 from tests.clirun import du
@@ -613,7 +607,7 @@ from pathlib import Path
 import anyio
 
 from janitor.plan import Item, ItemKind, Plan, Reason
-from janitor.remove import execute
+from janitor.remove.engine import execute
 
 plan = Plan((Item(".tmpbig", ItemKind.BUCKET, Reason.TEMPORARY),))
 removal = anyio.run(execute, Path(sys.argv[1]), plan)

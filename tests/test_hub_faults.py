@@ -32,7 +32,8 @@ from janitor.cli.commands import app
 from janitor.errors import EXIT_PARTIAL
 from janitor.hf import layout
 from janitor.plan import Plan
-from janitor.remove import _core, execute
+from janitor.remove import deleter
+from janitor.remove.engine import execute
 from janitor.sweep import Request, plan_sweep
 from tests.hubfactory import HubCache, tree_of
 from tests.killhook import counting
@@ -251,7 +252,7 @@ async def test_random_faults_leave_a_cache_the_client_reads_and_a_rerun_converge
 # ----- the command under faults -----
 
 
-class _Refusing(_core.Ops):
+class _Refusing(deleter.Ops):
     """The real calls, but renames and unlinks of the paths ending as said fail, every time."""
 
     renames: tuple[str, ...] = ()
@@ -271,7 +272,7 @@ class _Refusing(_core.Ops):
 
 @pytest.fixture
 def refusing(monkeypatch: pytest.MonkeyPatch) -> type[_Refusing]:
-    monkeypatch.setattr(_core, "Ops", _Refusing)
+    monkeypatch.setattr(deleter, "Ops", _Refusing)
     return _Refusing
 
 

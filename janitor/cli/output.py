@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 if TYPE_CHECKING:
     from janitor.finduv import Uv
     from janitor.layout.follow import Release
-    from janitor.remove import Outcome
+    from janitor.remove.outcome import Outcome
 
 _T = TypeVar("_T")
 

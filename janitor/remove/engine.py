@@ -3,7 +3,7 @@
 A plan is carried out in two phases: everything that holds links is renamed atomically into the
 cache's trash directory, then the archives those links reached. A killed run leaves trees in the
 trash, never a link to a half-deleted archive; the next run finishes them. Trees in the trash are
-deleted while the renames go on, in batches (`_core.Deleter`) handed to a tuned number of workers:
+deleted while the renames go on, in batches (`deleter.Deleter`) handed to a tuned number of workers:
 worker processes where the filesystem answers fast (one per core, since threads there fight over
 the interpreter lock), and threads beside them where calls wait (a network share, antivirus), so
 that many calls are in flight. The engine only keeps the books: which directories wait for which
@@ -32,7 +32,7 @@ from janitor.errors import Refused
 from janitor.inventory import Usage
 from janitor.layout import uv
 from janitor.plan import Item, Plan
-from janitor.remove import _core
+from janitor.remove import deleter
 from janitor.remove.ledger import Ledger
 from janitor.remove.outcome import Failure, Outcome, Removal, Reporter
 from janitor.remove.procs import Pool, WorkerLost, cannot_spawn, usable_cpus
@@ -107,7 +107,7 @@ class Engine:
         *,
         workers: int | None = None,
         processes: int | None = None,
-        ops: _core.Ops | None = None,
+        ops: deleter.Ops | None = None,
         reporter: Reporter | None = None,
         trash: str = uv.TRASH_DIR,
     ) -> None:
@@ -118,11 +118,11 @@ class Engine:
         self.trash = root.joinpath(*trash.split("/"))
         self.adaptive = workers is None
         self.workers = MAX_WORKERS if workers is None else max(1, workers)
-        self.ops = ops or _core.Ops()
+        self.ops = ops or deleter.Ops()
         self.notes: list[str] = []  # how the deletion had to run, said with -v
         # Worker processes run the real calls, so a plan given other `ops` stays in threads.
         if processes is None:
-            auto = type(self.ops) is _core.Ops and usable_cpus() > 1
+            auto = type(self.ops) is deleter.Ops and usable_cpus() > 1
             processes = min(usable_cpus(), self.workers) if auto else 0
         if processes:
             problem = cannot_spawn()
@@ -133,7 +133,7 @@ class Engine:
         self.reporter = reporter
         self.parallelism: list[int] = []  # worker counts the tuner chose, in order
         self.worker_pids: list[int] = []  # worker processes started
-        self._deleter = _core.Deleter(self.ops, str(root))
+        self._deleter = deleter.Deleter(self.ops, str(root))
         self._ledger = Ledger()
         self._books = _Books()
         self._token = secrets.token_hex(4)
@@ -329,7 +329,7 @@ class Engine:
         self._first_tree.set()
         if self.reporter is not None and not objects:
             self.reporter.on_start(1)
-        self._queue(_Node(_core.long_path(path), tree, top=True, objects=objects))
+        self._queue(_Node(deleter.long_path(path), tree, top=True, objects=objects))
         return tree
 
     def _queue(self, node: _Node) -> None:
@@ -360,7 +360,7 @@ class Engine:
                 if books.closing and books.outstanding == 0:
                     self._send.close()
 
-    async def _call(self, group: list[_Node]) -> list[_core.Result]:
+    async def _call(self, group: list[_Node]) -> list[deleter.Result]:
         """One request, in an idle worker process if there is one, else in a thread."""
         work = [
             ("objects" if n.objects else "finish" if n.finish else "batch", n.path, n.top)
@@ -379,7 +379,7 @@ class Engine:
             self._deleter.work, work, BATCH_ENTRIES, BATCH_SECONDS, limiter=self._threads
         )
 
-    def _absorb(self, node: _Node, result: _core.Result) -> None:
+    def _absorb(self, node: _Node, result: deleter.Result) -> None:
         """Book a batch's result and queue the work it left."""
         self._books.entries += result.entries
         tree = node.tree
@@ -476,7 +476,7 @@ class Engine:
             self.parallelism.append(chosen)
 
     def _relative(self, path: str) -> str:
-        for base in (_core.long_path(str(self.root)) + os.sep, str(self.root) + os.sep):
+        for base in (deleter.long_path(str(self.root)) + os.sep, str(self.root) + os.sep):
             if path.startswith(base):
                 return path[len(base) :].replace(os.sep, "/")
         return path
@@ -488,7 +488,7 @@ async def execute(
     *,
     workers: int | None = None,
     processes: int | None = None,
-    ops: _core.Ops | None = None,
+    ops: deleter.Ops | None = None,
     reporter: Reporter | None = None,
     trash: str = uv.TRASH_DIR,
 ) -> Removal:

@@ -1,13 +1,13 @@
-"""Deletion worker processes: fresh interpreters that each run `_core.serve` over a pipe.
+"""Deletion worker processes: fresh interpreters that each run `deleter.serve` over a pipe.
 
 On a fast filesystem one Python thread per core cannot keep the cores busy: every unlink is a
 short system call and the interpreter lock changes hands around each one. Separate processes do
-not share a lock. They are started with `python -I -S .../_core.py ROOT` through
+not share a lock. They are started with `python -I -S .../deleter.py ROOT` through
 `anyio.open_process`: a new program image, not a fork, so no thread, lock or open descriptor of
 the parent (the cache lock included) exists in them; `-I -S` keep out the user's environment and
-site packages, and `_core` needs nothing but the standard library. They only ever receive paths in
+site packages, and `deleter` needs nothing but the standard library. They only ever receive paths in
 the cache's trash (or trees the engine checked), and end when their input closes: a parent that is
-killed leaves them nothing more to do than finish their batch. May import janitor.remove._core.
+killed leaves them nothing more to do than finish their batch. May import janitor.remove.deleter.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from janitor.remove import _core
+from janitor.remove import deleter
 
 _HEADER_SIZE = 4
-_CORE = Path(_core.__file__).resolve()
+_CORE = Path(deleter.__file__).resolve()
 
 
 def usable_cpus() -> int:
@@ -40,7 +40,7 @@ def usable_cpus() -> int:
 def cannot_spawn() -> str | None:
     """Why no worker process can be started here, or None when they can.
 
-    They need an interpreter to run again and `_core.py` as a file: a frozen or embedded app
+    They need an interpreter to run again and `deleter.py` as a file: a frozen or embedded app
     has neither.
     """
     if not sys.executable:
@@ -70,8 +70,8 @@ class Worker:
 
     async def call(
         self, work: list[tuple[str, str, bool]], entries: int, seconds: float
-    ) -> list[_core.Result]:
-        """Send one request (see `_core.Deleter.work`) and wait for its answer; `WorkerLost`
+    ) -> list[deleter.Result]:
+        """Send one request (see `deleter.Deleter.work`) and wait for its answer; `WorkerLost`
         when the process is gone."""
         request = (work, entries, seconds)
         data = marshal.dumps(request)
@@ -81,7 +81,7 @@ class Worker:
             reply = await self._receive.receive_exactly(int.from_bytes(header, "little"))
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
             raise WorkerLost(f"deletion worker {self.pid} ended") from None
-        return [_core.Result._make(result) for result in marshal.loads(reply)]
+        return [deleter.Result._make(result) for result in marshal.loads(reply)]
 
     async def aclose(self) -> None:
         """Close its pipes, so it ends; kill it if it does not within a second.

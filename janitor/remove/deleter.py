@@ -1,7 +1,7 @@
 """Deleting one directory batch at a time: the loop every deletion worker runs.
 
 The same code runs in the engine's threads and, as a script, in its worker processes
-(`python -I -S _core.py ROOT`), so it imports nothing but the standard library: a worker starts
+(`python -I -S deleter.py ROOT`), so it imports nothing but the standard library: a worker starts
 in milliseconds and inherits nothing from the parent but the arguments it is given. A batch clears
 a directory's files and descends into its subdirectories until an entry or time budget runs out;
 what is left is handed back as plain data, to be given to other workers. Links are removed as
