@@ -14,12 +14,12 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from janitor.remove import deleter
+from janitor.remove import fsops
 
 KILL_AFTER_VARIABLE = "JANITOR_TEST_KILL_AFTER"
 
 
-class MutationCounter(deleter.Ops):
+class MutationCounter(fsops.Ops):
     """Ops that count their renames, unlinks and rmdirs (the mutations a kill can follow).
 
     With `kill_after=N` the process sends itself `signum` (SIGKILL unless said) right after the
@@ -74,15 +74,15 @@ def install(
             super().__init__(kill_after, signum, group)
             made.append(self)
 
-    deleter.Ops = Counting  # type: ignore[misc]
+    fsops.Ops = Counting  # type: ignore[misc]
     return made
 
 
 @contextlib.contextmanager
 def counting() -> Iterator[list[MutationCounter]]:
     """Count the mutations of the engines made inside the block, then restore the real calls."""
-    original = deleter.Ops
+    original = fsops.Ops
     try:
         yield install(0)
     finally:
-        deleter.Ops = original  # type: ignore[misc]
+        fsops.Ops = original  # type: ignore[misc]

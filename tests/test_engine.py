@@ -25,8 +25,8 @@ from janitor import plan as plans
 from janitor.inventory import Usage
 from janitor.layout import uv
 from janitor.plan import Item, ItemKind, Plan, Reason
-from janitor.remove.deleter import FIRST_BACKOFF, RETRIES, Ops, long_path
 from janitor.remove.engine import execute
+from janitor.remove.fsops import FIRST_BACKOFF, RETRIES, Ops, long_path
 from janitor.remove.outcome import Failure, Outcome
 from janitor.scan.cache import scan
 from janitor.scan.measure import measure

@@ -23,8 +23,8 @@ import pytest
 from janitor import plan as plans
 from janitor.layout import uv
 from janitor.plan import Plan
-from janitor.remove.deleter import Ops
 from janitor.remove.engine import execute
+from janitor.remove.fsops import Ops
 from janitor.remove.outcome import Removal
 from janitor.scan.cache import scan
 from tests.uvfactory import UvCache, copy_cache, snapshot, venv_site_packages

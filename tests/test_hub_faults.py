@@ -32,7 +32,7 @@ from janitor.cli.commands import app
 from janitor.errors import EXIT_PARTIAL
 from janitor.hf import layout
 from janitor.plan import Plan
-from janitor.remove import deleter
+from janitor.remove import fsops
 from janitor.remove.engine import execute
 from janitor.sweep import Request, plan_sweep
 from tests.hubfactory import HubCache, tree_of
@@ -252,7 +252,7 @@ async def test_random_faults_leave_a_cache_the_client_reads_and_a_rerun_converge
 # ----- the command under faults -----
 
 
-class _Refusing(deleter.Ops):
+class _Refusing(fsops.Ops):
     """The real calls, but renames and unlinks of the paths ending as said fail, every time."""
 
     renames: tuple[str, ...] = ()
@@ -272,7 +272,7 @@ class _Refusing(deleter.Ops):
 
 @pytest.fixture
 def refusing(monkeypatch: pytest.MonkeyPatch) -> type[_Refusing]:
-    monkeypatch.setattr(deleter, "Ops", _Refusing)
+    monkeypatch.setattr(fsops, "Ops", _Refusing)
     return _Refusing
 
 

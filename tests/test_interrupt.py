@@ -246,7 +246,7 @@ def workers_of(root: Path) -> list[int]:
                 argv = cmdline.read().split(b"\0")
         except OSError:
             continue
-        if any(arg.endswith(b"deleter.py") for arg in argv) and os.fsencode(root) in argv:
+        if any(arg.endswith(b"worker.py") for arg in argv) and os.fsencode(root) in argv:
             found.append(int(entry))
     return found
 

@@ -412,7 +412,7 @@ def worker_pids(parent: int) -> list[int]:
                 argv = cmdline.read().split(b"\0")
         except OSError:
             continue
-        if int(fields[1]) == parent and any(arg.endswith(b"deleter.py") for arg in argv):
+        if int(fields[1]) == parent and any(arg.endswith(b"worker.py") for arg in argv):
             found.append(int(entry))
     return found
 

@@ -4,6 +4,7 @@ and a sweep of an empty cache start in about the time Python does."""
 from __future__ import annotations
 
 import json
+import marshal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from janitor.cli.options import DIR, DOCTOR, REPORT, SWEEP, WHY, Command, parse
 from janitor.layout.uv import LOCK_FILE
+from janitor.remove import worker
 
 # Modules only the full command line, the scan or the engine need.
 HEAVY = (
@@ -90,6 +92,35 @@ def test_a_sweep_with_work_does_not_import_typer(tmp_path: Path) -> None:
     assert code == 0
     assert "typer" not in loaded and "janitor.cli.commands" not in loaded, loaded
     assert not (cache / "wheels-v1").exists()
+
+
+def test_a_deletion_worker_loads_the_standard_library_and_the_deleter_alone(tmp_path: Path) -> None:
+    """The worker script as the engine starts it (isolated, no site) answers a batch, and
+    imports nothing outside the standard library but the deleter and its calls."""
+    (tmp_path / "tree" / "sub").mkdir(parents=True)
+    (tmp_path / "tree" / "sub" / "file").write_bytes(b"x")
+    request = marshal.dumps(([("batch", str(tmp_path / "tree"), True)], 100, 1.0))
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-X", "importtime", str(Path(worker.__file__)), str(tmp_path)],
+        input=len(request).to_bytes(4, "little") + request,
+        capture_output=True,
+        check=True,
+    )
+    [result] = marshal.loads(done.stdout[4:])
+    assert result[1:3] == (1, 2)  # a file and two directories
+    assert not (tmp_path / "tree").exists()
+    loaded = [
+        line.rpartition("|")[2].strip()
+        for line in done.stderr.decode().splitlines()
+        if line.startswith("import time:") and not line.endswith("package")
+    ]
+    outside = {name for name in loaded if name.split(".")[0] not in sys.stdlib_module_names}
+    assert outside == {
+        "janitor",
+        "janitor.remove",
+        "janitor.remove.deleter",
+        "janitor.remove.fsops",
+    }
 
 
 @pytest.mark.parametrize("declared", [SWEEP, DIR, REPORT, DOCTOR, WHY], ids=lambda c: c.name)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from janitor.plan import Item, ItemKind, Plan, Reason
-from janitor.remove.deleter import Ops
 from janitor.remove.engine import Engine
+from janitor.remove.fsops import Ops
 from janitor.remove.tuner import MAX_WORKERS, START_WORKERS, Tuner
 
 Rate = Callable[[int], float]  # a model filesystem: entries/s that n workers get through

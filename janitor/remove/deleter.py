@@ -1,132 +1,37 @@
 """Deleting one directory batch at a time: the loop every deletion worker runs.
 
-The same code runs in the engine's threads and, as a script, in its worker processes
-(`python -I -S deleter.py ROOT`), so it imports nothing but the standard library: a worker starts
-in milliseconds and inherits nothing from the parent but the arguments it is given. A batch clears
-a directory's files and descends into its subdirectories until an entry or time budget runs out;
-what is left is handed back as plain data, to be given to other workers. Links are removed as
-links, never followed; a path already gone counts as removed; read-only entries are made writable
-and transient errors (busy files, Windows sharing violations) waited out with a bounded backoff.
-Imports nothing from janitor.
+The same code runs in the engine's threads and in its worker processes (`worker.py`), so it
+imports nothing but the standard library and `fsops`: a worker starts in milliseconds and inherits
+nothing from the parent but the arguments it is given. A batch clears a directory's files and
+descends into its subdirectories until an entry or time budget runs out; what is left is handed
+back as plain data, to be given to other workers. Links are removed as links, never followed; a
+path already gone counts as removed; what fails is retried as `fsops.Recovery` says.
+May import janitor.remove.fsops.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import marshal
 import os
-import signal
 import stat
-import struct
-import sys
 import time
-from collections.abc import Callable
 from functools import partial
-from typing import Any, BinaryIO, NamedTuple
+from typing import NamedTuple
 
-RETRIES = 6
-FIRST_BACKOFF = 0.01
-
-_O_DIR = (
-    os.O_RDONLY
-    | getattr(os, "O_DIRECTORY", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
+from janitor.remove.fsops import (
+    GONE,
+    REPARSE_POINT,
+    WINDOWS,
+    Ops,
+    Recovery,
+    allocated,
+    is_link_like,
+    long_path,
+    winerror,
 )
-_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT: junctions and Windows symlinks
-_WINDOWS = sys.platform == "win32"
+
 _BLOCKS = hasattr(os.stat_result, "st_blocks")  # allocated blocks are known (not on Windows)
-# Transient conditions worth a bounded wait: busy files, Windows sharing violations (32, 33)
-# and directories that are not empty yet right after their last unlink.
-_TRANSIENT_ERRNOS = {errno.EBUSY, errno.ETXTBSY, errno.EAGAIN, errno.ENOTEMPTY, errno.EEXIST}
-_TRANSIENT_WINERRORS = {32, 33, 145}
-_GONE = (FileNotFoundError, NotADirectoryError)
-
-
-def long_path(path: str, platform: str = sys.platform) -> str:
-    """On Windows, the `\\\\?\\` form of an absolute path, which lifts the 260-character limit."""
-    if platform != "win32" or path.startswith(("\\\\?\\", "\\\\.\\")):
-        return path
-    if path.startswith("\\\\"):
-        return "\\\\?\\UNC\\" + path[2:]
-    return "\\\\?\\" + path
-
-
-def allocated(st: os.stat_result) -> int:
-    """Bytes a file occupies on disk (its size where the platform has no block count)."""
-    blocks = getattr(st, "st_blocks", None)
-    return blocks * 512 if blocks is not None else st.st_size
-
-
-class Ops:
-    """The filesystem calls a deletion makes. Tests subclass it to inject faults."""
-
-    dir_fd = (
-        os.unlink in os.supports_dir_fd
-        and os.open in os.supports_dir_fd
-        and os.scandir in os.supports_fd
-    )
-
-    def rename(self, src: str, dst: str) -> None:
-        """Rename within one filesystem, atomically."""
-        os.rename(src, dst)
-
-    def open_dir(self, path: str) -> int:
-        """A descriptor of a directory, refusing to follow a symlink."""
-        return os.open(path, _O_DIR)
-
-    def close(self, fd: int) -> None:
-        """Close a directory descriptor."""
-        os.close(fd)
-
-    def scandir(self, where: int | str) -> list[os.DirEntry[str]]:
-        """The entries of a directory, by descriptor or path."""
-        with os.scandir(where) as it:
-            return list(it)
-
-    def lstat(self, path: str) -> os.stat_result:
-        """Stat without following links."""
-        return os.lstat(path)
-
-    def unlink(self, path: str, name: str, dir_fd: int | None) -> None:
-        """Remove a file or a link (`name` relative to `dir_fd` when given)."""
-        if dir_fd is not None:
-            os.unlink(name, dir_fd=dir_fd)
-        else:
-            os.unlink(path)
-
-    def rmdir(self, path: str) -> None:
-        """Remove an empty directory, or a directory link/junction on Windows."""
-        os.rmdir(path)
-
-    def chmod(self, path: str, mode: int) -> None:
-        """Change permissions (never through a link)."""
-        os.chmod(path, mode)
-
-    def sleep(self, seconds: float) -> None:
-        """Wait before a retry."""
-        time.sleep(seconds)
-
-
-def _winerror(err: OSError) -> int | None:
-    return getattr(err, "winerror", None)
-
-
-def _is_transient(err: OSError) -> bool:
-    return err.errno in _TRANSIENT_ERRNOS or _winerror(err) in _TRANSIENT_WINERRORS
-
-
-def _is_link_like(entry: os.DirEntry[str]) -> bool:
-    if entry.is_symlink():
-        return True
-    is_junction = getattr(entry, "is_junction", None)
-    if is_junction is not None and is_junction():
-        return True
-    if _WINDOWS:  # pragma: no cover - Windows only
-        attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
-        return bool(attributes & _REPARSE_POINT)
-    return False
+_REFUSED = "refused: outside the cache"
 
 
 class Result(NamedTuple):
@@ -158,12 +63,49 @@ class _Counts:
         self.shared: list[tuple[int, int, int, int]] = []
         self.failures: list[tuple[str, str]] = []
 
+    def result(
+        self,
+        done: bool,
+        failed: bool,
+        waiting: list[tuple[str, int, int, bool]] | None = None,
+        more: list[tuple[str, int]] | None = None,
+    ) -> Result:
+        """What the batch did, with what it leaves."""
+        return Result(
+            self.entries,
+            self.files,
+            self.dirs,
+            self.bytes,
+            self.disk,
+            self.shared,
+            self.failures,
+            waiting or [],
+            more or [],
+            done,
+            failed,
+        )
+
+
+class _Node:
+    """A directory of a batch: it waits for `pending` subdirectories; `parent` indexes the
+    batch's list of nodes (-1 for the batch's own tree)."""
+
+    __slots__ = ("failed", "is_file", "parent", "path", "pending")
+
+    def __init__(self, path: str, parent: int = -1, is_file: bool = False) -> None:
+        self.path = path
+        self.parent = parent
+        self.pending = 0
+        self.failed = False
+        self.is_file = is_file  # no directory to remove after its entries (a file, or gone)
+
 
 class Deleter:
     """Deletes directory batches below `root`; refuses any path outside it."""
 
     def __init__(self, ops: Ops, root: str) -> None:
         self.ops = ops
+        self.recovery = Recovery(ops)
         self.prefixes = tuple(
             {long_path(root).rstrip(os.sep) + os.sep, root.rstrip(os.sep) + os.sep}
         )
@@ -175,39 +117,36 @@ class Deleter:
         """
         counts = _Counts()
         if not path.startswith(self.prefixes):
-            counts.failures.append((path, "refused: outside the cache"))
-            return _result(counts, [], [], True, True)
-        # Local nodes: [path, parent, pending, failed, is_file]; node 0 is the batch's own tree.
-        nodes: list[list[Any]] = [[path, -1, 0, False, False]]
+            counts.failures.append((path, _REFUSED))
+            return counts.result(True, True)
+        nodes = [_Node(path)]  # node 0 is the batch's own tree
         stack = [0]
         deadline = time.monotonic() + seconds
-        done = failed = False
         while stack:
             index = stack.pop()
             node = nodes[index]
             children = self._clear(node, counts, top and index == 0)
             if children:
-                node[2] = len(children)
+                node.pending = len(children)
                 for child in children:
                     stack.append(len(nodes))
-                    nodes.append([child, index, 0, False, False])
+                    nodes.append(_Node(child, index))
             else:
-                finished = self._finish(nodes, index, counts)
-                if finished is not None:
-                    done, failed = True, finished
+                failed = self._finish(nodes, index, counts)
+                if failed is not None:
+                    return counts.result(True, failed)
             if counts.entries >= entries or time.monotonic() > deadline:
                 break
-        if done:
-            return _result(counts, [], [], True, failed)
         # What is left: directories waiting for subdirectories, and subdirectories not started.
         renumber: dict[int, int] = {}
         waiting: list[tuple[str, int, int, bool]] = []
-        for index, (where, parent, pending, bad, _file) in enumerate(nodes):
-            if pending > 0:
+        for index, node in enumerate(nodes):
+            if node.pending > 0:
                 renumber[index] = len(waiting)
-                waiting.append((where, renumber.get(parent, -1), pending, bad))
-        more = [(nodes[index][0], renumber[nodes[index][1]]) for index in stack]
-        return _result(counts, waiting, more, False, False)
+                parent = renumber.get(node.parent, -1)
+                waiting.append((node.path, parent, node.pending, node.failed))
+        more = [(nodes[index].path, renumber[nodes[index].parent]) for index in stack]
+        return counts.result(False, False, waiting, more)
 
     def work(
         self, requests: list[tuple[str, str, bool]], entries: int, seconds: float
@@ -231,18 +170,17 @@ class Deleter:
             else:
                 result = self.finish(path)
             results.append(result)
-            entries -= result[0]
+            entries -= result.entries
         return results
 
     def finish(self, path: str) -> Result:
         """Remove a directory whose subdirectories other batches removed."""
         counts = _Counts()
         if not path.startswith(self.prefixes):
-            counts.failures.append((path, "refused: outside the cache"))
-            return _result(counts, [], [], True, True)
-        nodes: list[list[Any]] = [[path, -1, 0, False, False]]
-        failed = self._finish(nodes, 0, counts)
-        return _result(counts, [], [], True, bool(failed))
+            counts.failures.append((path, _REFUSED))
+            return counts.result(True, True)
+        failed = self._finish([_Node(path)], 0, counts)
+        return counts.result(True, bool(failed))
 
     def sweep_objects(self, path: str) -> Result:
         """Remove the files of a content-addressed shard that have no other link, in place.
@@ -252,9 +190,9 @@ class Deleter:
         """
         counts = _Counts()
         if not path.startswith(self.prefixes):
-            counts.failures.append((path, "refused: outside the cache"))
-            return _result(counts, [], [], True, True)
-        node: list[Any] = [path, -1, 0, False, True]
+            counts.failures.append((path, _REFUSED))
+            return counts.result(True, True)
+        node = _Node(path, is_file=True)
         fd, entries = self._list(node, counts)
         left = 0
         try:
@@ -269,7 +207,8 @@ class Deleter:
                     left += 1
                     continue
                 full = os.path.join(path, entry.name)
-                error = self._retry(partial(self.ops.unlink, full, entry.name, fd), full, None)
+                unlink = partial(self.ops.unlink, full, entry.name, fd)
+                error = self.recovery.retry(unlink, full, None)
                 if error is not None:
                     self._fail(node, full, error, counts)
                     left += 1
@@ -280,16 +219,16 @@ class Deleter:
         finally:
             if fd is not None:
                 self.ops.close(fd)
-        if not left and not node[3]:
+        if not left and not node.failed:
             try:
                 self.ops.rmdir(path)
             except OSError:
                 pass  # something appeared in it: it stays
             else:
                 counts.dirs += 1
-        return _result(counts, [], [], True, bool(node[3]))
+        return counts.result(True, node.failed)
 
-    def _finish(self, nodes: list[list[Any]], index: int, counts: _Counts) -> bool | None:
+    def _finish(self, nodes: list[_Node], index: int, counts: _Counts) -> bool | None:
         """Remove an emptied directory, then each ancestor it was the last pending child of.
 
         Returns whether the batch's own directory was kept for failures below it, once it is
@@ -297,97 +236,106 @@ class Deleter:
         """
         while True:
             node = nodes[index]
-            if not node[3] and not node[4]:
-                error = self._retry(partial(self._rmdir, node[0], counts), node[0], None)
+            if not node.failed and not node.is_file:
+                rmdir = partial(self._rmdir, node.path, counts)
+                error = self.recovery.retry(rmdir, node.path, None)
                 if error is not None:
-                    self._fail(node, node[0], error, counts)
+                    self._fail(node, node.path, error, counts)
                 else:
                     counts.dirs += 1
-            parent = node[1]
-            if parent < 0:
-                return bool(node[3])
-            above = nodes[parent]
-            above[2] -= 1
-            above[3] = above[3] or node[3]
-            if above[2] > 0:
+            if node.parent < 0:
+                return node.failed
+            above = nodes[node.parent]
+            above.pending -= 1
+            above.failed = above.failed or node.failed
+            if above.pending > 0:
                 return None
-            index = parent
+            index = node.parent
 
-    def _clear(self, node: list[Any], counts: _Counts, top: bool) -> list[str]:
-        """Unlink every non-directory entry of a directory; return its subdirectories."""
-        path: str = node[0]
+    def _clear(self, node: _Node, counts: _Counts, top: bool) -> list[str]:
+        """Unlink every non-directory entry of a directory; return its subdirectories.
+
+        `top`: the node is a plan item's tree, which may be a file or a link: removed as such.
+        """
         counts.entries += 1
-        if top:
-            try:
-                st = self.ops.lstat(path)
-            except _GONE:
-                node[4] = True  # nothing left to remove
-                return []
-            except OSError as err:
-                self._fail(node, path, err, counts)
-                return []
-            if not stat.S_ISDIR(st.st_mode) or getattr(st, "st_file_attributes", 0) & (
-                _REPARSE_POINT
-            ):
-                node[4] = True
-                self._remove_file(node, path, None, None, st, counts)
-                return []
+        if top and not self._is_directory(node, counts):
+            return []
         fd, entries = self._list(node, counts)
+        try:
+            return self._unlink_entries(node, fd, entries, counts)
+        finally:
+            if fd is not None:
+                self.ops.close(fd)
+
+    def _is_directory(self, node: _Node, counts: _Counts) -> bool:
+        """Whether a plan item's tree is a real directory; anything else is removed here."""
+        try:
+            st = self.ops.lstat(node.path)
+        except GONE:
+            node.is_file = True  # nothing left to remove
+            return False
+        except OSError as err:
+            self._fail(node, node.path, err, counts)
+            return False
+        if stat.S_ISDIR(st.st_mode) and not getattr(st, "st_file_attributes", 0) & REPARSE_POINT:
+            return True
+        node.is_file = True
+        self._remove_file(node, node.path, None, None, st, counts)
+        return False
+
+    def _unlink_entries(
+        self, node: _Node, fd: int | None, entries: list[os.DirEntry[str]], counts: _Counts
+    ) -> list[str]:
+        """The loop every file goes through, kept short: with the real calls and a directory
+        descriptor, `os.unlink` relative to it directly; blocks from `st_blocks` where the
+        platform has it; the path built only when something needs it."""
+        path = node.path
         children: list[str] = []
         files = size = disk = 0
-        # The loop every file goes through, kept short: with the real calls and a directory
-        # descriptor, `os.unlink` relative to it directly; blocks from `st_blocks` where the
-        # platform has it; the path built only when something needs it.
         direct = fd is not None and type(self.ops).unlink is Ops.unlink
         unlink = self.ops.unlink
         os_unlink = os.unlink
         join = os.path.join
-        try:
-            for entry in entries:
-                name = entry.name
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False) and not (WINDOWS and is_link_like(entry)):
+                    children.append(join(path, name))
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except GONE:
+                continue
+            except OSError as err:
+                self._fail(node, join(path, name), err, counts)
+                continue
+            # The common case: a regular file with one link, unlinked at once; its blocks
+            # are freed now, whoever removed its other links before. Anything else (links,
+            # files with more links, errors) takes the careful path.
+            failed: OSError | None = None
+            if st.st_mode & 0o170000 == 0o100000 and st.st_nlink == 1:
                 try:
-                    if entry.is_dir(follow_symlinks=False) and not (
-                        _WINDOWS and _is_link_like(entry)
-                    ):
-                        children.append(join(path, name))
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                except _GONE:
+                    if direct:
+                        os_unlink(name, dir_fd=fd)
+                    else:
+                        unlink(join(path, name), name, fd)
+                except FileNotFoundError:
                     continue
                 except OSError as err:
-                    self._fail(node, join(path, name), err, counts)
+                    failed = err
+                else:
+                    files += 1
+                    size += st.st_size
+                    disk += st.st_blocks * 512 if _BLOCKS else st.st_size
                     continue
-                # The common case: a regular file with one link, unlinked at once; its blocks
-                # are freed now, whoever removed its other links before. Anything else (links,
-                # files with more links, errors) takes the careful path.
-                failed: OSError | None = None
-                if st.st_mode & 0o170000 == 0o100000 and st.st_nlink == 1:
-                    try:
-                        if direct:
-                            os_unlink(name, dir_fd=fd)
-                        else:
-                            unlink(join(path, name), name, fd)
-                    except FileNotFoundError:
-                        continue
-                    except OSError as err:
-                        failed = err
-                    else:
-                        files += 1
-                        size += st.st_size
-                        disk += st.st_blocks * 512 if _BLOCKS else st.st_size
-                        continue
-                self._remove_file(node, join(path, name), name, fd, st, counts, failed)
-        finally:
-            if fd is not None:
-                self.ops.close(fd)
+            self._remove_file(node, join(path, name), name, fd, st, counts, failed)
         counts.entries += len(entries)
         counts.files += files
         counts.bytes += size
         counts.disk += disk
         return children
 
-    def _list(self, node: list[Any], counts: _Counts) -> tuple[int | None, list[os.DirEntry[str]]]:
-        path: str = node[0]
+    def _list(self, node: _Node, counts: _Counts) -> tuple[int | None, list[os.DirEntry[str]]]:
+        path = node.path
         for attempt in range(2):
             try:
                 if self.ops.dir_fd:
@@ -398,10 +346,10 @@ class Deleter:
                         self.ops.close(fd)
                         raise
                 return None, self.ops.scandir(path)
-            except _GONE:
+            except GONE:
                 return None, []
             except PermissionError as err:
-                if attempt == 0 and self._grant(path, stat.S_IRWXU):
+                if attempt == 0 and self.recovery.grant(path, stat.S_IRWXU):
                     continue
                 self._fail(node, path, err, counts)
                 return None, []
@@ -412,7 +360,7 @@ class Deleter:
 
     def _remove_file(
         self,
-        node: list[Any],
+        node: _Node,
         path: str,
         name: str | None,
         fd: int | None,
@@ -429,7 +377,7 @@ class Deleter:
             else:
                 self.ops.unlink(path, name or os.path.basename(path), fd)
 
-        error = self._retry(unlink, path, os.path.dirname(path), failed)
+        error = self.recovery.retry(unlink, path, os.path.dirname(path), failed)
         if error is not None:
             self._fail(node, path, error, counts)
             return
@@ -450,7 +398,7 @@ class Deleter:
         try:
             self.ops.rmdir(path)
         except OSError as err:
-            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) and _winerror(err) != 145:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) and winerror(err) != 145:
                 raise
             # Something appeared after the listing (or Windows has not finished a delete):
             # clear it again before the retry.
@@ -459,138 +407,16 @@ class Deleter:
 
     def _clear_tree(self, path: str, counts: _Counts) -> None:
         """Synchronously empty a directory that gained entries during its deletion."""
-        node: list[Any] = [path, -1, 0, False, False]
+        node = _Node(path)
         for child in self._clear(node, counts, False):
             self._clear_tree(child, counts)
-            error = self._retry(partial(self.ops.rmdir, child), child, None)
+            error = self.recovery.retry(partial(self.ops.rmdir, child), child, None)
             if error is not None:
                 self._fail(node, child, error, counts)
             else:
                 counts.dirs += 1
 
-    def _retry(
-        self,
-        action: Callable[[], None],
-        path: str,
-        parent: str | None,
-        failed: OSError | None = None,
-    ) -> OSError | None:
-        """Run an action; fix permissions once, wait out transient errors; None when done.
-
-        `failed` is the error of a first attempt already made by the caller.
-        """
-        delay = FIRST_BACKOFF
-        fixed = False
-        last: OSError | None = None
-        for attempt in range(RETRIES):
-            try:
-                if failed is not None:
-                    first, failed = failed, None
-                    raise first
-                action()
-                return None
-            except _GONE:
-                return None
-            except PermissionError as err:
-                last = err
-                if fixed:
-                    if not _is_transient(err):
-                        return err
-                else:
-                    fixed = True
-                    # Read-only files (Windows), unwritable parents (POSIX): fix, retry.
-                    granted = self._grant(path, stat.S_IWRITE | stat.S_IREAD)
-                    if parent is not None:
-                        granted = self._grant(parent, stat.S_IRWXU) or granted
-                    if granted:
-                        continue
-                    if not _is_transient(err):
-                        return err
-            except OSError as err:
-                last = err
-                if not _is_transient(err):
-                    return err
-            if attempt + 1 < RETRIES:  # no wait after the last attempt
-                self.ops.sleep(delay)
-                delay *= 2
-        return last
-
-    def _grant(self, path: str, bits: int) -> bool:
-        try:
-            st = self.ops.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                return False
-            if stat.S_IMODE(st.st_mode) & bits == bits:
-                return _WINDOWS and bool(getattr(st, "st_file_attributes", 0) & 1)
-            self.ops.chmod(path, stat.S_IMODE(st.st_mode) | bits)
-        except OSError:
-            return False
-        return True
-
     @staticmethod
-    def _fail(node: list[Any], path: str, err: OSError, counts: _Counts) -> None:
-        node[3] = True
+    def _fail(node: _Node, path: str, err: OSError, counts: _Counts) -> None:
+        node.failed = True
         counts.failures.append((path, err.strerror or str(err)))
-
-
-def _result(
-    counts: _Counts,
-    waiting: list[tuple[str, int, int, bool]],
-    more: list[tuple[str, int]],
-    done: bool,
-    failed: bool,
-) -> Result:
-    return Result(
-        counts.entries,
-        counts.files,
-        counts.dirs,
-        counts.bytes,
-        counts.disk,
-        counts.shared,
-        counts.failures,
-        waiting,
-        more,
-        done,
-        failed,
-    )
-
-
-# ----- the worker process -----
-
-_HEADER = struct.Struct("<I")
-
-
-def write_frame(stream: BinaryIO, value: list[Result]) -> None:
-    """Write one length-prefixed, marshalled list of results (as plain tuples)."""
-    data = marshal.dumps([tuple(result) for result in value])
-    stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
-
-
-def read_frame(stream: BinaryIO) -> Any:
-    """Read one value written by `write_frame`; None at the end of the stream."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(header)
-    data = stream.read(size)
-    if len(data) < size:
-        return None
-    return marshal.loads(data)
-
-
-def serve(root: str, requests: BinaryIO, replies: BinaryIO) -> None:
-    """Answer `(work, entries, seconds)` requests (see `Deleter.work`) until the input ends."""
-    deleter = Deleter(Ops(), root)
-    while True:
-        request = read_frame(requests)
-        if request is None:
-            return
-        write_frame(replies, deleter.work(request[0], request[1], request[2]))
-
-
-if __name__ == "__main__":
-    # The parent owns Ctrl-C: a worker finishes its batch and ends when its input closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(BrokenPipeError):  # the parent is gone: the rest stays in the trash
-        serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)

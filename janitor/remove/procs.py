@@ -1,13 +1,14 @@
-"""Deletion worker processes: fresh interpreters that each run `deleter.serve` over a pipe.
+"""Deletion worker processes: fresh interpreters that each run `worker.serve` over a pipe.
 
 On a fast filesystem one Python thread per core cannot keep the cores busy: every unlink is a
 short system call and the interpreter lock changes hands around each one. Separate processes do
-not share a lock. They are started with `python -I -S .../deleter.py ROOT` through
+not share a lock. They are started with `python -I -S .../worker.py ROOT` through
 `anyio.open_process`: a new program image, not a fork, so no thread, lock or open descriptor of
 the parent (the cache lock included) exists in them; `-I -S` keep out the user's environment and
-site packages, and `deleter` needs nothing but the standard library. They only ever receive paths in
+site packages, and `worker` needs nothing but the standard library. They only ever receive paths in
 the cache's trash (or trees the engine checked), and end when their input closes: a parent that is
-killed leaves them nothing more to do than finish their batch. May import janitor.remove.deleter.
+killed leaves them nothing more to do than finish their batch.
+May import janitor.remove.deleter and janitor.remove.worker.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from janitor.remove import deleter
+from janitor.remove import worker as worker_script
 
-_HEADER_SIZE = 4
-_CORE = Path(deleter.__file__).resolve()
+_SCRIPT = Path(worker_script.__file__).resolve()
 
 
 def usable_cpus() -> int:
@@ -40,13 +41,13 @@ def usable_cpus() -> int:
 def cannot_spawn() -> str | None:
     """Why no worker process can be started here, or None when they can.
 
-    They need an interpreter to run again and `deleter.py` as a file: a frozen or embedded app
+    They need an interpreter to run again and `worker.py` as a file: a frozen or embedded app
     has neither.
     """
     if not sys.executable:
         return "sys.executable is empty"
-    if getattr(sys, "frozen", False) or not _CORE.is_file():
-        return f"{_CORE} is not a file: a frozen or zipped app"
+    if getattr(sys, "frozen", False) or not _SCRIPT.is_file():
+        return f"{_SCRIPT} is not a file: a frozen or zipped app"
     return None
 
 
@@ -76,9 +77,9 @@ class Worker:
         request = (work, entries, seconds)
         data = marshal.dumps(request)
         try:
-            await self._send.send(len(data).to_bytes(_HEADER_SIZE, "little") + data)
-            header = await self._receive.receive_exactly(_HEADER_SIZE)
-            reply = await self._receive.receive_exactly(int.from_bytes(header, "little"))
+            await self._send.send(worker_script.HEADER.pack(len(data)) + data)
+            header = await self._receive.receive_exactly(worker_script.HEADER.size)
+            reply = await self._receive.receive_exactly(worker_script.HEADER.unpack(header)[0])
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
             raise WorkerLost(f"deletion worker {self.pid} ended") from None
         return [deleter.Result._make(result) for result in marshal.loads(reply)]
@@ -116,7 +117,7 @@ class Pool:
         async def one() -> None:
             try:
                 process = await anyio.open_process(
-                    [sys.executable, "-I", "-S", str(_CORE), str(root)],
+                    [sys.executable, "-I", "-S", str(_SCRIPT), str(root)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
