@@ -120,6 +120,7 @@ def test_a_deletion_worker_loads_the_standard_library_and_the_deleter_alone(tmp_
         "janitor.remove",
         "janitor.remove.deleter",
         "janitor.remove.fsops",
+        "janitor.remove.result",
     }
 
 

@@ -1,6 +1,6 @@
 """The engine's books: which directories wait for which subdirectories, what each tree freed.
 
-Batches come back from workers as `deleter.Result`s; `Books.absorb` counts them into their plan
+Batches come back from workers as `Result`s; `Books.absorb` counts them into their plan
 item's tree and returns the directories they left, to be handed out again; a directory whose last
 subdirectory is gone is queued once more, for its own removal. Touched only from the event loop.
 May import janitor.inventory, janitor.plan and janitor.remove.
@@ -16,10 +16,10 @@ import anyio
 
 from janitor.inventory import Usage
 from janitor.plan import Item
-from janitor.remove.deleter import Result
 from janitor.remove.fsops import long_path
 from janitor.remove.ledger import Ledger
 from janitor.remove.outcome import Failure, Outcome, Reporter
+from janitor.remove.result import Result
 
 
 class Tree:

@@ -6,7 +6,7 @@ nothing from the parent but the arguments it is given. A batch clears a director
 descends into its subdirectories until an entry or time budget runs out; what is left is handed
 back as plain data, to be given to other workers. Links are removed as links, never followed; a
 path already gone counts as removed; what fails is retried as `fsops.Recovery` says.
-May import janitor.remove.fsops.
+May import janitor.remove.fsops and janitor.remove.result.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import os
 import stat
 import time
 from functools import partial
-from typing import NamedTuple
 
 from janitor.remove.fsops import (
     GONE,
@@ -29,61 +28,10 @@ from janitor.remove.fsops import (
     long_path,
     winerror,
 )
+from janitor.remove.result import Counts, Result
 
 _BLOCKS = hasattr(os.stat_result, "st_blocks")  # allocated blocks are known (not on Windows)
 _REFUSED = "refused: outside the cache"
-
-
-class Result(NamedTuple):
-    """A batch's result. It crosses a pipe from a worker process as a plain tuple (marshal
-    takes no NamedTuple), and is named again on arrival (`Result._make`)."""
-
-    entries: int  # directory entries handled, for tuning
-    files: int  # what was removed; `disk` counts the files that had one link
-    dirs: int
-    bytes: int
-    disk: int
-    # (device, inode, links, allocated) of each removed file that had more links, for the
-    # caller to decide which of them this run freed
-    shared: list[tuple[int, int, int, int]]
-    failures: list[tuple[str, str]]  # (path, message)
-    # (path, parent, pending, failed) of directories still waiting for subdirectories, the
-    # batch's own directory first (parent -1), parents as indexes into `waiting`
-    waiting: list[tuple[str, int, int, bool]]
-    more: list[tuple[str, int]]  # (path, parent) of subdirectories not yet started
-    done: bool  # the batch's own directory is finished
-    failed: bool  # ... with failures below it (so it was kept)
-
-
-class _Counts:
-    __slots__ = ("bytes", "dirs", "disk", "entries", "failures", "files", "shared")
-
-    def __init__(self) -> None:
-        self.entries = self.files = self.dirs = self.bytes = self.disk = 0
-        self.shared: list[tuple[int, int, int, int]] = []
-        self.failures: list[tuple[str, str]] = []
-
-    def result(
-        self,
-        done: bool,
-        failed: bool,
-        waiting: list[tuple[str, int, int, bool]] | None = None,
-        more: list[tuple[str, int]] | None = None,
-    ) -> Result:
-        """What the batch did, with what it leaves."""
-        return Result(
-            self.entries,
-            self.files,
-            self.dirs,
-            self.bytes,
-            self.disk,
-            self.shared,
-            self.failures,
-            waiting or [],
-            more or [],
-            done,
-            failed,
-        )
 
 
 class _Node:
@@ -115,7 +63,7 @@ class Deleter:
 
         `top`: `path` is a plan item's tree, which may be a file or a link rather than a directory.
         """
-        counts = _Counts()
+        counts = Counts()
         if not path.startswith(self.prefixes):
             counts.failures.append((path, _REFUSED))
             return counts.result(True, True)
@@ -175,7 +123,7 @@ class Deleter:
 
     def finish(self, path: str) -> Result:
         """Remove a directory whose subdirectories other batches removed."""
-        counts = _Counts()
+        counts = Counts()
         if not path.startswith(self.prefixes):
             counts.failures.append((path, _REFUSED))
             return counts.result(True, True)
@@ -188,7 +136,7 @@ class Deleter:
         A file whose only link is its own name here is used by no archive, venv or anything else;
         the shard directory goes when nothing is left in it, as uv leaves the store.
         """
-        counts = _Counts()
+        counts = Counts()
         if not path.startswith(self.prefixes):
             counts.failures.append((path, _REFUSED))
             return counts.result(True, True)
@@ -228,7 +176,7 @@ class Deleter:
                 counts.dirs += 1
         return counts.result(True, node.failed)
 
-    def _finish(self, nodes: list[_Node], index: int, counts: _Counts) -> bool | None:
+    def _finish(self, nodes: list[_Node], index: int, counts: Counts) -> bool | None:
         """Remove an emptied directory, then each ancestor it was the last pending child of.
 
         Returns whether the batch's own directory was kept for failures below it, once it is
@@ -252,7 +200,7 @@ class Deleter:
                 return None
             index = node.parent
 
-    def _clear(self, node: _Node, counts: _Counts, top: bool) -> list[str]:
+    def _clear(self, node: _Node, counts: Counts, top: bool) -> list[str]:
         """Unlink every non-directory entry of a directory; return its subdirectories.
 
         `top`: the node is a plan item's tree, which may be a file or a link: removed as such.
@@ -267,7 +215,7 @@ class Deleter:
             if fd is not None:
                 self.ops.close(fd)
 
-    def _is_directory(self, node: _Node, counts: _Counts) -> bool:
+    def _is_directory(self, node: _Node, counts: Counts) -> bool:
         """Whether a plan item's tree is a real directory; anything else is removed here."""
         try:
             st = self.ops.lstat(node.path)
@@ -284,7 +232,7 @@ class Deleter:
         return False
 
     def _unlink_entries(
-        self, node: _Node, fd: int | None, entries: list[os.DirEntry[str]], counts: _Counts
+        self, node: _Node, fd: int | None, entries: list[os.DirEntry[str]], counts: Counts
     ) -> list[str]:
         """The loop every file goes through, kept short: with the real calls and a directory
         descriptor, `os.unlink` relative to it directly; blocks from `st_blocks` where the
@@ -334,7 +282,7 @@ class Deleter:
         counts.disk += disk
         return children
 
-    def _list(self, node: _Node, counts: _Counts) -> tuple[int | None, list[os.DirEntry[str]]]:
+    def _list(self, node: _Node, counts: Counts) -> tuple[int | None, list[os.DirEntry[str]]]:
         path = node.path
         for attempt in range(2):
             try:
@@ -365,7 +313,7 @@ class Deleter:
         name: str | None,
         fd: int | None,
         st: os.stat_result,
-        counts: _Counts,
+        counts: Counts,
         failed: OSError | None = None,
     ) -> None:
         is_dir_link = stat.S_ISDIR(st.st_mode)  # a junction or directory symlink on Windows
@@ -394,7 +342,7 @@ class Deleter:
         else:
             counts.shared.append((st.st_dev, st.st_ino, st.st_nlink, allocated(st)))
 
-    def _rmdir(self, path: str, counts: _Counts) -> None:
+    def _rmdir(self, path: str, counts: Counts) -> None:
         try:
             self.ops.rmdir(path)
         except OSError as err:
@@ -405,7 +353,7 @@ class Deleter:
             self._clear_tree(path, counts)
             raise
 
-    def _clear_tree(self, path: str, counts: _Counts) -> None:
+    def _clear_tree(self, path: str, counts: Counts) -> None:
         """Synchronously empty a directory that gained entries during its deletion."""
         node = _Node(path)
         for child in self._clear(node, counts, False):
@@ -417,6 +365,6 @@ class Deleter:
                 counts.dirs += 1
 
     @staticmethod
-    def _fail(node: _Node, path: str, err: OSError, counts: _Counts) -> None:
+    def _fail(node: _Node, path: str, err: OSError, counts: Counts) -> None:
         node.failed = True
         counts.failures.append((path, err.strerror or str(err)))

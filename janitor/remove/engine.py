@@ -29,9 +29,10 @@ from janitor.layout import uv
 from janitor.plan import Item, Plan
 from janitor.remove import fsops
 from janitor.remove.books import Books, Node, Tree
-from janitor.remove.deleter import Deleter, Result
+from janitor.remove.deleter import Deleter
 from janitor.remove.outcome import Outcome, Removal, Reporter
 from janitor.remove.procs import Pool, WorkerLost, cannot_spawn, usable_cpus
+from janitor.remove.result import Result
 from janitor.remove.trash import Trash
 from janitor.remove.tuner import MAX_WORKERS, START_WORKERS, Tuner
 

@@ -8,7 +8,7 @@ the parent (the cache lock included) exists in them; `-I -S` keep out the user's
 site packages, and `worker` needs nothing but the standard library. They only ever receive paths in
 the cache's trash (or trees the engine checked), and end when their input closes: a parent that is
 killed leaves them nothing more to do than finish their batch.
-May import janitor.remove.deleter and janitor.remove.worker.
+May import janitor.remove.result and janitor.remove.worker.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from janitor.remove import deleter
 from janitor.remove import worker as worker_script
+from janitor.remove.result import Result
 
 _SCRIPT = Path(worker_script.__file__).resolve()
 
@@ -71,7 +71,7 @@ class Worker:
 
     async def call(
         self, work: list[tuple[str, str, bool]], entries: int, seconds: float
-    ) -> list[deleter.Result]:
+    ) -> list[Result]:
         """Send one request (see `deleter.Deleter.work`) and wait for its answer; `WorkerLost`
         when the process is gone."""
         request = (work, entries, seconds)
@@ -82,7 +82,7 @@ class Worker:
             reply = await self._receive.receive_exactly(worker_script.HEADER.unpack(header)[0])
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
             raise WorkerLost(f"deletion worker {self.pid} ended") from None
-        return [deleter.Result._make(result) for result in marshal.loads(reply)]
+        return [Result._make(result) for result in marshal.loads(reply)]
 
     async def aclose(self) -> None:
         """Close its pipes, so it ends; kill it if it does not within a second.

@@ -1,11 +1,11 @@
 """A deletion worker process: `python -I -S worker.py ROOT` answers batch requests over a pipe.
 
 Requests and replies are length-prefixed marshal frames: `(work, entries, seconds)` in (see
-`deleter.Deleter.work`), a list of `deleter.Result`s out, as plain tuples. The parent owns
+`deleter.Deleter.work`), a list of `result.Result`s out, as plain tuples. The parent owns
 Ctrl-C: a worker ignores SIGINT, finishes its batch and ends when its input closes. Isolated mode
 leaves the package's own directory off `sys.path`, so the script puts it back before importing
-the deleter; nothing but the standard library and `janitor.remove.{deleter,fsops}` is loaded.
-May import janitor.remove.deleter and janitor.remove.fsops.
+the deleter; nothing but the standard library and `janitor.remove.{deleter,fsops,result}` is
+loaded. May import janitor.remove.deleter, janitor.remove.fsops and janitor.remove.result.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any, BinaryIO
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from janitor.remove.deleter import Deleter, Result
+from janitor.remove.deleter import Deleter
 from janitor.remove.fsops import Ops
+from janitor.remove.result import Result
 
 HEADER = struct.Struct("<I")
 
