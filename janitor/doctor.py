@@ -23,7 +23,7 @@ from janitor.inventory import Inventory
 from janitor.layout import follow
 from janitor.layout.names import LOCK_FILE, TRASH_DIR
 from janitor.scan.cache import scan
-from janitor.scan.measure import take_census
+from janitor.scan.measure import measure_plan
 from janitor.scan.walk import ScanOptions
 
 
@@ -204,10 +204,7 @@ async def _prunes(
         inventory = await scan(root, ScanOptions(stale=False), releases=[release])
         inventory = _as_uv_prunes(inventory)
         pruned = plan.prune(inventory)
-        paths = [item.path for item in pruned.items if item.kind is not plan.ItemKind.OBJECTS]
-        census = await take_census(root, paths, inventory.files_shards)
-        freed = census.freed(paths, sweep_objects=bool(inventory.files_shards))
-        found[release.version] = pruned.measured(freed)
+        found[release.version] = await measure_plan(root, pruned, inventory.files_shards)
     return found
 
 

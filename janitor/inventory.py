@@ -31,6 +31,16 @@ def allocated(st: os.stat_result) -> int:
     return blocks * 512 if blocks is not None else st.st_size
 
 
+def entries(path: str) -> list[os.DirEntry[str]]:
+    """A directory's entries; none when it cannot be listed (a scan then removes nothing in
+    it, and says so where it matters)."""
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except OSError:
+        return []
+
+
 @dataclass(frozen=True)
 class Usage:
     """Files, directories and bytes of a tree; adds up."""

@@ -114,6 +114,11 @@ class Plan:
     missing: tuple[str, ...] = ()  # requested packages of which the cache holds nothing
 
     @property
+    def trees(self) -> list[str]:
+        """The paths of the items removed as whole trees (all but content-store shards)."""
+        return [item.path for item in self.items if item.kind is not ItemKind.OBJECTS]
+
+    @property
     def total(self) -> Usage:
         """The sum of the measured items."""
         total = Usage()

@@ -12,7 +12,7 @@ and the pure part of janitor.scan.measure (`Census`, `Ledger`).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from janitor.eviction import Budget, evict
@@ -75,6 +75,9 @@ class Version:
     # How --keep-versions ranks it among its key's versions, higher is newer; None: by its
     # version number (PEP 440).
     order: tuple[Any, ...] | None = None
+    # The cache kind's own items for its paths, in their order (what each requires included);
+    # a policy gives them its reason. None: each path is removed as a plain entry.
+    items: tuple[Item, ...] | None = None
 
 
 # The archives a removal orphans, described by the cache kind: the removed paths in, its items out.
@@ -100,12 +103,14 @@ class _Taken:
 
     def take(self, version: Version, reason: Reason) -> None:
         """Remove a version's paths for a reason."""
-        for path in version.paths:
-            if path not in self.removed:
-                self.removed.add(path)
-                self.items.append(
-                    Item(path, ItemKind.ENTRY, reason, version.package, version.version)
-                )
+        items = version.items or [
+            Item(path, ItemKind.ENTRY, reason, version.package, version.version)
+            for path in version.paths
+        ]
+        for item in items:
+            if item.path not in self.removed:
+                self.removed.add(item.path)
+                self.items.append(replace(item, reason=reason))
 
 
 @dataclass

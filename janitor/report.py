@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from janitor import graph, plan
-from janitor.inventory import Inventory, Usage, describe_packages
+from janitor.inventory import Inventory, describe_packages
 from janitor.layout.follow import Release, Status
 from janitor.scan.cache import scan
-from janitor.scan.measure import Census, disk_usage, take_census
+from janitor.scan.measure import Census, disk_usage, measured, take_census
 from janitor.scan.walk import ScanOptions
 
 # Top-level names that are buckets (not markers, janitor's trash, `.tmp*` or strays).
@@ -57,9 +57,7 @@ def _trees(
     inventory: Inventory, plans: Sequence[plan.Plan], owned: Mapping[str, Sequence[str]]
 ) -> list[str]:
     """Every tree the plans remove, every package's own trees, and every top-level entry."""
-    paths = {
-        item.path for one in plans for item in one.items if item.kind is not plan.ItemKind.OBJECTS
-    }
+    paths = {path for one in plans for path in one.trees}
     paths.update(path for trees in owned.values() for path in trees)
     return sorted(paths | {top.name for top in inventory.top})
 
@@ -92,11 +90,6 @@ def _occupied(census: Census, paths: Sequence[str]) -> int:
     return total + sum(shared.values())
 
 
-def _frees(census: Census, planned: plan.Plan, objects: bool) -> dict[str, Usage]:
-    paths = [item.path for item in planned.items if item.kind is not plan.ItemKind.OBJECTS]
-    return census.freed(paths, sweep_objects=objects)
-
-
 async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = ()) -> Report:
     """Scan, plan and measure everything a report shows."""
     inventory = await scan(root, ScanOptions(stale=False), releases=releases)
@@ -125,8 +118,8 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
         buckets={name: bytes_ for name, bytes_ in per_top.items() if name in statuses},
         bucket_status={name: status.value for name, status in statuses.items()},
         everything=sum(usage.disk for usage in everything.values()),
-        prune=prune.measured(_frees(census, prune, objects)),
-        prune_ci=prune_ci.measured(_frees(census, prune_ci, objects)),
+        prune=measured(prune, census, objects),
+        prune_ci=measured(prune_ci, census, objects),
         packages=_package_rows(inventory, per_package, census, owned, objects),
         environments=_environments(inventory),
         notes=(*notes, *inventory.notes),
@@ -151,7 +144,8 @@ def _package_rows(
             archives[name] = archives.get(name, 0) + 1
     rows = []
     for name, package_plan in per_package.items():
-        frees = sum(usage.disk for usage in _frees(census, package_plan, objects).values())
+        freed = census.freed(package_plan.trees, sweep_objects=objects)
+        frees = sum(usage.disk for usage in freed.values())
         rows.append(
             PackageRow(
                 name,

@@ -25,7 +25,7 @@ from janitor.layout.follow import Release
 from janitor.policy import Cache, Policy, Space, apply_together
 from janitor.remove.engine import execute
 from janitor.remove.outcome import Removal, Reporter
-from janitor.scan.measure import Census, disk_usage, take_census
+from janitor.scan.measure import Census, disk_usage, measure_plan, take_census
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ async def plan_together(requests: Sequence[Request], *, sizes: bool) -> list[pla
         ]
     if sizes:
         plans = [
-            await _measured(ready, planned, census)
+            await measure_plan(ready.root, planned, ready.objects, census)
             for ready, planned, census in zip(prepared, plans, censuses, strict=True)
         ]
     return plans
@@ -173,15 +173,6 @@ def _one_filesystem(roots: Sequence[Path]) -> None:
             "--min-free over several caches needs them on one filesystem; these are on "
             "different ones: give each its own sweep (`janitor sweep uv` and `janitor sweep hf`)"
         )
-
-
-async def _measured(ready: Prepared, planned: plan.Plan, census: Census | None) -> plan.Plan:
-    """The plan with what each item frees, measured together (hard links across items); a
-    census that holds every item already is used as it is."""
-    paths = [item.path for item in planned.items if item.kind is not plan.ItemKind.OBJECTS]
-    if census is None or any(path not in census.trees for path in paths):
-        census = await take_census(ready.root, paths, ready.objects)
-    return planned.measured(census.freed(paths, sweep_objects=bool(ready.objects)))
 
 
 async def _execute(request: Request, planned: plan.Plan) -> Removal:

@@ -52,7 +52,7 @@ class UvKind:
             base,
             graph,
             cache.orphans,
-            budget_trees(inventory, base) if policy.sized else (),
+            budget_trees(inventory, base, cache.versions) if policy.sized else (),
             inventory.files_shards,
         )
 

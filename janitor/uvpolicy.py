@@ -9,12 +9,12 @@ janitor.layout.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from janitor.graph import Graph
 from janitor.inventory import Inventory, Link
 from janitor.layout import uv
-from janitor.plan import Item, ItemKind, Plan, archive_items
+from janitor.plan import Item, Plan, archive_items
 from janitor.policy import Cache, Space, Version
 
 
@@ -51,11 +51,12 @@ def versions(inventory: Inventory) -> list[Version]:
     ]
 
 
-def budget_trees(inventory: Inventory, base: Plan) -> list[str]:
-    """Every tree a size budget may count: the base plan's, every archive, every version's."""
-    paths = [item.path for item in base.items if item.kind is not ItemKind.OBJECTS]
+def budget_trees(inventory: Inventory, base: Plan, found: Sequence[Version]) -> list[str]:
+    """Every tree a size budget may count: the base plan's, every archive, every version's
+    (`found`, the cache's `versions`)."""
+    paths = base.trees
     paths.extend(archive.path for archive in inventory.archives.values())
-    for version in versions(inventory):
+    for version in found:
         paths.extend(version.paths)
     return list(dict.fromkeys(paths))
 

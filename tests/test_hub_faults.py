@@ -19,6 +19,7 @@ import os
 import random
 import re
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,6 +46,7 @@ from tests.test_faults import (
     check_retried,
     leftovers,
 )
+from tests.test_hub_policies import DAY, touch_tree, use_revision
 from tests.test_kill import KILLED, Janitors
 
 runner = CliRunner()
@@ -332,3 +334,30 @@ def test_a_ref_that_will_not_go_keeps_its_revision(
     # The client gives up on a repository whose ref names a missing snapshot.
     check_consistent(root, links, blobs)
     assert (root / "models--org--tagged/snapshots" / hub_cache.commits["tagged-1"]).is_dir()
+
+
+def test_a_ref_that_will_not_go_keeps_its_revision_under_a_policy(
+    hub_cache: HubCache, refusing: type[_Refusing]
+) -> None:
+    root = hub_cache.root.resolve()
+    links, blobs = snapshot_links(root), blob_digests(root)  # first: reading a blob uses it
+    now = time.time()
+    touch_tree(root, now - DAY)
+    old = hub_cache.commits["tagged-1"]  # named by refs/v1.0
+    use_revision(hub_cache, "models--org--tagged", old, now - 60 * DAY)
+    refusing.number = errno.EACCES
+    refusing.renames = refusing.unlinks = ("models--org--tagged/refs/v1.0",)
+    argv = ["sweep", "hf", "--cache-dir", str(root), "--processes", "0", "--older-than", "30d"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == EXIT_PARTIAL, result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("Failed")]
+    ref, snapshot = "models--org--tagged/refs/v1.0", f"models--org--tagged/snapshots/{old}"
+    blob = snapshot_links(root)[f"{snapshot}/a.txt"]
+    assert failed == [
+        f"Failed to remove {ref}: Permission denied",
+        f"Failed to remove {snapshot}: kept: {ref} could not be removed",
+        f"Failed to remove {blob}: kept: {snapshot} could not be removed",
+    ]
+    # The client gives up on a repository whose ref names a missing snapshot.
+    check_consistent(root, links, blobs)
+    assert (root / "models--org--tagged/snapshots" / old).is_dir()

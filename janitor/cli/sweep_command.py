@@ -99,13 +99,12 @@ def _sweep(
     from janitor import sweep as sweeps
     from janitor.policy import Policy
 
-    keep = {"uv": chosen.keep, "hf": chosen.keep_hub}
     policy = Policy(
         older_than=chosen.older_than,
         keep_versions=chosen.keep_versions,
         max_size=chosen.max_size,
         min_free=chosen.min_free,
-        keep=frozenset().union(*(keep[kind] for kind, _, _ in opened)),
+        keep=frozenset().union(*(chosen.keep[kind] for kind, _, _ in opened)),
         now=time.time(),
     )
     requests = []
@@ -220,7 +219,7 @@ def _log_empty(root: Path, chosen: Options, quiet: bool) -> None:
         chosen.keep_versions,
         chosen.max_size,
         chosen.min_free,
-        chosen.keep,
+        chosen.keep["uv"],
     )
     record = runlog.sweep_record(str(root), policy, runlog.EMPTY_TOTALS, [], 0.0, 0)
     try:

@@ -63,15 +63,13 @@ class Options:
         keep_versions: int | None,
         max_size: int | None,
         min_free: int | None,
-        keep: frozenset[str],
+        keep: Mapping[str, frozenset[str]],
         wait: float,
         workers: int | None,
         processes: int | None,
         warning: str | None,
-        keep_hub: frozenset[str] = frozenset(),
     ) -> None:
         self.cache = cache  # "uv", "hf" or "all"
-        self.keep_hub = keep_hub  # hub repositories no policy evicts, as users name them
         self.cache_dir = cache_dir
         self.cache_dir_from_config = cache_dir_from_config
         self.uv = uv
@@ -81,6 +79,8 @@ class Options:
         self.keep_versions = keep_versions
         self.max_size = max_size
         self.min_free = min_free
+        # Per cache kind, what no policy evicts: uv's package names (normalised), the hub's
+        # repositories as users name them.
         self.keep = keep
         self.wait = wait
         self.workers = workers
@@ -203,8 +203,7 @@ def options(params: Mapping[str, Any]) -> Options:
         keep_versions=pick("keep_versions", params.get("keep_versions")),
         max_size=pick("max_size", max_size),
         min_free=pick("min_free", min_free),
-        keep=frozenset((*keep, *normalised(defaults.keep))),
-        keep_hub=frozenset(keep_hub),
+        keep={"uv": frozenset((*keep, *normalised(defaults.keep))), "hf": frozenset(keep_hub)},
         wait=float(wait),
         workers=pick("workers", params.get("workers")),
         processes=pick("processes", params.get("processes")),

@@ -44,6 +44,7 @@ def versions(inventory: HubInventory) -> list[Version]:
                     tuple(link for link in inventory.links if link.path.startswith(inside)),
                     revision.last_used,
                     order=(bool(revision.refs), revision.last_used),
+                    items=tuple(items),
                 )
             )
     return found

@@ -16,7 +16,7 @@ from janitor.hf import plan as hub_plan
 from janitor.hf import scan
 from janitor.hf.inventory import HubInventory, Repo, Revision
 from janitor.plan import Plan
-from janitor.scan.measure import disk_usage, take_census
+from janitor.scan.measure import disk_usage, measure_plan
 from janitor.units import format_size
 
 
@@ -79,18 +79,11 @@ def rows(inventory: HubInventory, per_top: dict[str, int]) -> tuple[RepoRow, ...
     return tuple(sorted(map(repo_row, inventory.repos), key=lambda row: -row.size))
 
 
-async def measured(root: Path, planned: Plan) -> Plan:
-    """Every item measured together, hard links across items counted once."""
-    paths = [item.path for item in planned.items]
-    census = await take_census(root, paths, ())
-    return planned.measured(census.freed(paths))
-
-
 async def build(root: Path) -> HubReport:
     """Scan and measure the hub cache at `root`."""
     inventory = await scan.scan(root)
     size, _files, per_top = await disk_usage(root)
-    prune = await measured(root, hub_plan.prune(inventory))
+    prune = await measure_plan(root, hub_plan.prune(inventory))
     return HubReport(root, size, rows(inventory, per_top), prune)
 
 

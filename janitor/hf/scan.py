@@ -17,7 +17,7 @@ import anyio.to_thread
 
 from janitor.hf import layout
 from janitor.hf.inventory import HubInventory, Incomplete, Repo, Revision
-from janitor.inventory import Archive, Link, LinkState, Usage, allocated
+from janitor.inventory import Archive, Link, LinkState, Usage, allocated, entries
 from janitor.layout.uv import TRASH_DIR
 
 try:
@@ -47,14 +47,6 @@ def lock_held(path: str) -> bool:
         os.close(fd)
 
 
-def _entries(path: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(path) as it:
-            return list(it)
-    except OSError:
-        return []
-
-
 class _RepoReader:
     """Reads one repository folder (blocking)."""
 
@@ -69,7 +61,7 @@ class _RepoReader:
         self.notes: list[str] = []
 
     def read(self) -> tuple[Repo, list[Link], dict[str, Archive], list[str]]:
-        parts = {entry.name: entry for entry in _entries(self.base)}
+        parts = {entry.name: entry for entry in entries(self.base)}
         for name in sorted(set(parts) - layout.REPO_PARTS):
             self.notes.append(f"kept {self.folder}/{name}: not part of the hub cache's layout")
         self._read_blobs()
@@ -79,22 +71,22 @@ class _RepoReader:
             by_commit.setdefault(commit, []).append(ref)
         revisions = [
             self._read_revision(entry, tuple(sorted(by_commit.get(entry.name, ()))))
-            for entry in sorted(_entries(os.path.join(self.base, layout.SNAPSHOTS)), key=_name)
+            for entry in sorted(entries(os.path.join(self.base, layout.SNAPSHOTS)), key=_name)
             if entry.is_dir(follow_symlinks=False)
         ]
         trees = tuple(
             entry.name.removesuffix(layout.TREE_SUFFIX)
-            for entry in sorted(_entries(os.path.join(self.base, layout.TREES)), key=_name)
+            for entry in sorted(entries(os.path.join(self.base, layout.TREES)), key=_name)
             if entry.name.endswith(layout.TREE_SUFFIX)
         )
         no_exist = tuple(
             entry.name
-            for entry in sorted(_entries(os.path.join(self.base, layout.NO_EXIST)), key=_name)
+            for entry in sorted(entries(os.path.join(self.base, layout.NO_EXIST)), key=_name)
         )
         locks = os.path.join(self.root, layout.LOCKS, self.folder)
         busy = tuple(
             entry.name.removesuffix(layout.LOCK_SUFFIX)
-            for entry in sorted(_entries(locks), key=_name)
+            for entry in sorted(entries(locks), key=_name)
             if entry.name.endswith(layout.LOCK_SUFFIX) and lock_held(entry.path)
         )
         archives = {
@@ -116,7 +108,7 @@ class _RepoReader:
         return repo, self.links, archives, self.notes
 
     def _read_blobs(self) -> None:
-        for entry in _entries(os.path.join(self.base, layout.BLOBS)):
+        for entry in entries(os.path.join(self.base, layout.BLOBS)):
             rel = f"{self.folder}/{layout.BLOBS}/{entry.name}"
             match = layout.INCOMPLETE_RE.match(entry.name)
             if match is not None:
@@ -202,7 +194,7 @@ def read_repo(root: str, folder: str) -> tuple[Repo, list[Link], dict[str, Archi
 async def scan(root: Path, limiter: anyio.CapacityLimiter | None = None) -> HubInventory:
     """Scan the hub cache at `root` (an absolute, resolved path) into a HubInventory."""
     root_str = str(root)
-    top = await anyio.to_thread.run_sync(_entries, root_str, limiter=limiter)
+    top = await anyio.to_thread.run_sync(entries, root_str, limiter=limiter)
     folders = sorted(
         e.name for e in top if e.is_dir(follow_symlinks=False) and layout.parse_folder(e.name)
     )
@@ -216,7 +208,7 @@ async def scan(root: Path, limiter: anyio.CapacityLimiter | None = None) -> HubI
     trash: list[str] = []
     for where in (layout.TRASH, TRASH_DIR):
         listing = await anyio.to_thread.run_sync(
-            _entries, os.path.join(root_str, *where.split("/")), limiter=limiter
+            entries, os.path.join(root_str, *where.split("/")), limiter=limiter
         )
         trash.extend(sorted(f"{where}/{e.name}" for e in listing))
     found: list[tuple[Repo, list[Link], dict[str, Archive], list[str]]] = []

@@ -82,9 +82,6 @@ class Engine:
         self._pool = Pool()
         self._pool_ready = False
         self._first_tree = anyio.Event()
-        send, receive = anyio.create_memory_object_stream[Node](math.inf)
-        self._send: MemoryObjectSendStream[Node] = send
-        self._receive: MemoryObjectReceiveStream[Node] = receive
 
     def _processes(self, processes: int | None) -> int:
         """How many worker processes to start: one per usable core by default, none when the
@@ -105,6 +102,9 @@ class Engine:
         """Carry out a plan: links first, then archives; delete moved trees in parallel."""
         await anyio.to_thread.run_sync(self._trash.make, limiter=self._threads)
         outcomes: dict[str, Outcome] = {}
+        send, receive = anyio.create_memory_object_stream[Node](math.inf)
+        self._send: MemoryObjectSendStream[Node] = send
+        self._receive: MemoryObjectReceiveStream[Node] = receive
         try:
             async with anyio.create_task_group() as group:
                 for _ in range(self.workers):

@@ -5,7 +5,8 @@
 measures many trees at once and keeps the hard links that cross them, so that what removing any
 selection of them frees is exact: a file's blocks are freed when every one of its links is in a
 removed tree, or is a content-addressed object that only removed trees link to. Links are never
-followed. May import janitor.inventory and janitor.scan.pace.
+followed. `measure_plan` attaches to a plan what each item frees.
+May import janitor.inventory, janitor.plan and janitor.scan.pace.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import anyio
 
 from janitor.inventory import Usage, allocated
+from janitor.plan import Plan
 from janitor.scan.pace import Pace
 
 
@@ -330,3 +332,20 @@ async def disk_usage(
             else:
                 group.start_soon(walk, top, top)
     return total + sum(per_top.values()), counted[0], per_top
+
+
+def measured(planned: Plan, census: Census, objects: bool) -> Plan:
+    """`planned` with what each item frees as `census` counts it: its trees measured together,
+    hard links across them counted once; `objects`: the content store's shards are swept too."""
+    return planned.measured(census.freed(planned.trees, sweep_objects=objects))
+
+
+async def measure_plan(
+    root: Path, planned: Plan, shards: Collection[str] = (), census: Census | None = None
+) -> Plan:
+    """`planned` measured (see `measured`); a `census` that holds every tree already is used
+    as it is, else one is taken of the plan's trees and the content store's `shards`."""
+    trees = planned.trees
+    if census is None or any(path not in census.trees for path in trees):
+        census = await take_census(root, trees, shards)
+    return measured(planned, census, bool(shards))

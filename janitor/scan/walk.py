@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from janitor.inventory import Entry, Revision, allocated
+from janitor.inventory import Entry, Revision, allocated, entries
 from janitor.layout import uv
 
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
@@ -353,10 +353,6 @@ def list_top(root: str) -> list[tuple[str, bool]]:
 
 
 def list_dir(path: str) -> list[tuple[str, bool, bool]]:
-    # A directory that cannot be listed yields nothing to remove; the walk of a links-bearing
-    # bucket notes it and keeps every archive.
-    try:
-        with os.scandir(path) as it:
-            return [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink()) for e in it]
-    except OSError:
-        return []
+    """A directory's entries as (name, is a directory, is a link), links not followed; none
+    when it cannot be listed (the walk of a links-bearing bucket notes it, keeps every archive)."""
+    return [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink()) for e in entries(path)]
