@@ -3,7 +3,7 @@
 Requests and replies are length-prefixed marshal frames: `(work, entries, seconds)` in (see
 `deleter.Deleter.work`), a list of `result.Result`s out, as plain tuples. The parent owns
 Ctrl-C: a worker ignores SIGINT, finishes its batch and ends when its input closes. Isolated mode
-leaves the package's own directory off `sys.path`, so the script puts it back before importing
+leaves the package's own directory off `sys.path`, so the script adds it, last, before importing
 the deleter; nothing but the standard library and `janitor.remove.{deleter,fsops,result}` is
 loaded. May import janitor.remove.deleter, janitor.remove.fsops and janitor.remove.result.
 """
@@ -18,8 +18,8 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+if __name__ == "__main__":  # after the standard library, so that nothing there is shadowed
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from janitor.remove.deleter import Deleter
 from janitor.remove.fsops import Ops
