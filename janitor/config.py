@@ -4,7 +4,7 @@ Owns `config.toml` and its `[sweep]` table. Reads one file and never writes; eve
 `ConfigError` with one line naming the file, the key and what is wrong. Light enough for the
 console script's quick path, which reads the defaults of every sweep: the TOML parser is
 imported only when there is a file to parse. Imports janitor.units, janitor.errors and
-janitor.layout.names.
+janitor.uv.names.
 """
 
 # No `from __future__ import annotations`: NamedTuple turns string annotations into ForwardRefs,
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from janitor.errors import UsageError
-from janitor.layout.names import is_package_name, normalize
 from janitor.units import parse_duration, parse_size
+from janitor.uv.names import is_package_name, normalize
 
 APP_NAME = "janitor"
 CONFIG_FILE = "config.toml"

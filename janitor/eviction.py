@@ -6,7 +6,7 @@ A `Budget` keeps the running size and free space; a cache's `Ledger` says what e
 takes off the cache's size and gives back to its filesystem; `_Survivors` counts the surviving
 links of every archive, so each evicted version costs only its own links, and the archives it
 orphans are known at once. Pure. May import janitor.graph, janitor.plan, janitor.units, the
-pure part of janitor.scan.measure and, for types, janitor.policy.
+pure part of janitor.measure and, for types, janitor.policy.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from janitor.graph import Graph, Referencing, covering, holder
+from janitor.measure import Ledger
 from janitor.plan import ItemKind, Reason
-from janitor.scan.measure import Ledger
 from janitor.units import format_size
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from janitor.inventory import Archive, Inventory, Link, LinkState
+from janitor.inventory import Archive, Link, LinkState
 
 
 class Referencing(Protocol):
@@ -104,27 +104,3 @@ def dead_archives(
             dead.pop(alias, None)
             dead.pop(target, None)
     return dead
-
-
-def environments_with(inventory: Inventory, names: Collection[str]) -> list[str]:
-    """Cached environments whose venv holds one of the (normalised) package names."""
-    hits = []
-    for env in inventory.environments:
-        for archive_id in env.archives:
-            archive = inventory.archives.get(archive_id)
-            if archive is not None and any(name in names for name, _ in archive.packages):
-                hits.append(env.path)
-                break
-    return hits
-
-
-def packages_by_archive(inventory: Inventory) -> Mapping[str, tuple[tuple[str, str], ...]]:
-    """(name, version) pairs each archive holds, from its dist-infos or, failing that, its links."""
-    result: dict[str, tuple[tuple[str, str], ...]] = {}
-    from_links: dict[str, set[tuple[str, str]]] = {}
-    for link in inventory.links:
-        if link.archive and link.package and link.version:
-            from_links.setdefault(link.archive, set()).add((link.package, link.version))
-    for archive_id, archive in inventory.archives.items():
-        result[archive_id] = archive.packages or tuple(sorted(from_links.get(archive_id, ())))
-    return result

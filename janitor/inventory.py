@@ -1,6 +1,8 @@
-"""What a scan found in a cache, as plain immutable data shared by graph, plan and render.
+"""What every cache kind's scan finds, as plain immutable data shared by graph, plan and render:
+links, the trees they reference (uv's archives, the hub's blobs), and what a tree takes (`Usage`).
 
-Paths are relative to the cache root, with `/` separators. Imports only janitor.layout.
+Each kind adds its own records (`janitor.uv.inventory`, `janitor.hf.inventory`). Paths are
+relative to the cache root, with `/` separators. Standard library only.
 """
 
 from __future__ import annotations
@@ -8,11 +10,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from janitor.layout.follow import Layout, Status
-from janitor.layout.uv import Kind
+from dataclasses import dataclass
 
 
 class LinkState(str, enum.Enum):
@@ -90,72 +88,6 @@ class Archive:
     alias_of: str | None = None  # for a symlink: the archive of this bucket it resolves to
     # For a venv: its packages that no other package in it requires (what was asked for).
     roots: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A per-package entry: what `uv cache clean NAME` removes for one bucket shard."""
-
-    path: str
-    bucket: str
-    package: str
-    current: bool = True  # in a current bucket (False: a stale bucket of the same kind)
-
-
-@dataclass(frozen=True)
-class Revision:
-    """A source-distribution revision directory that its `revision.*` pointer no longer names."""
-
-    path: str
-    package: str | None
-    version: str | None
-    current_id: str
-
-
-@dataclass(frozen=True)
-class Environment:
-    """A cached environment: one entry of the environments bucket."""
-
-    path: str
-    archives: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TopEntry:
-    """One name at the top of the cache."""
-
-    name: str
-    is_dir: bool
-    status: Status
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """Everything a scan found."""
-
-    root: Path
-    layout: Layout
-    top: tuple[TopEntry, ...] = ()
-    links: tuple[Link, ...] = ()
-    archives: dict[str, Archive] = field(default_factory=dict)
-    entries: tuple[Entry, ...] = ()
-    revisions: tuple[Revision, ...] = ()
-    environments: tuple[Environment, ...] = ()
-    builds: tuple[str, ...] = ()  # entries of the builds bucket: temporary build environments
-    wheel_dirs: tuple[str, ...] = ()  # directories directly in the wheels bucket
-    # (dir, its children `--ci` may drop: (name, is a plain file))
-    built_revisions: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
-    files_shards: tuple[str, ...] = ()  # shard directories of live content-addressed buckets
-    notes: tuple[str, ...] = ()  # what was kept because it could not be read or parsed
-    trash: tuple[str, ...] = ()  # leftovers of an interrupted run
-
-    def bucket(self, kind: Kind) -> str:
-        """The reference release's bucket of a kind."""
-        return self.layout.bucket(kind)
-
-    def current_of(self, kind: Kind) -> tuple[str, ...]:
-        """Every live bucket of a kind, the reference's first."""
-        return self.layout.current_of(kind)
 
 
 def describe_packages(packages: Sequence[tuple[str, str]], roots: Collection[str] = ()) -> str:

@@ -4,13 +4,14 @@ A cache kind knows its layout: whether a sweep takes a whole-cache lock, how to 
 into links and the trees they reference, what a prune and a named removal take, what one cached
 version is (for the policies), and which trees a size budget may count. It hands that over as
 `Prepared`; the reference graph, the policies, measuring, the engine, rendering and the run log
-are shared by every kind. uv's cache is `janitor.uvkind`, the Hugging Face hub's
+are shared by every kind. uv's cache is `janitor.uv.kind`, the Hugging Face hub's
 `janitor.hf.kind`. Standard library and the shared data types only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -56,8 +57,12 @@ class CacheKind(Protocol):
         """How the cache is named to the user."""
 
     @property
-    def locked(self) -> bool:
-        """Whether a sweep holds the cache's whole-cache lock (the hub has none)."""
+    def size_counted_as(self) -> str:
+        """The command whose count of the cache's size a budget uses, for messages."""
+
+    def hold(self, request: Request) -> AbstractAsyncContextManager[object]:
+        """What a sweep holds from its scan to the end of its deletion: the kind's whole-cache
+        lock, or nothing; raises `CacheBusy` when the cache stays busy."""
 
     @property
     def trash(self) -> str:
@@ -68,7 +73,7 @@ class CacheKind(Protocol):
 
 
 # Where each kind lives, imported when a sweep of it runs.
-_KINDS = {"uv": ("janitor.uvkind", "UV"), "hf": ("janitor.hf.kind", "HUB")}
+_KINDS = {"uv": ("janitor.uv.kind", "UV"), "hf": ("janitor.hf.kind", "HUB")}
 NAMES: Sequence[str] = tuple(_KINDS)
 
 

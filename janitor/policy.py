@@ -2,11 +2,11 @@
 
 Generic over the kind of cache, and over several caches at once: a cache kind says what one
 cached `Version` is (the paths that hold it and the links inside them) and describes the
-archives a removal orphans (janitor.uvpolicy is uv's side, janitor.hf.kind the hub's);
+archives a removal orphans (janitor.uv.policy is uv's side, janitor.hf.kind the hub's);
 `apply_limits` and `apply_together` do the rest, each cache a `Lane`, the size budget in
 janitor.eviction. Pure: the versions, the links and archives, a base plan and measured sizes in,
 larger plans out. May import janitor.inventory, janitor.graph, janitor.plan, janitor.eviction
-and the pure part of janitor.scan.measure (`Census`, `Ledger`).
+and the pure part of janitor.measure (`Census`, `Ledger`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from janitor.eviction import Budget, evict
 from janitor.graph import Graph, Referencing, covering
 from janitor.inventory import Link
+from janitor.measure import Census, Ledger
 from janitor.plan import Item, ItemKind, Plan, Reason, finish
-from janitor.scan.measure import Census, Ledger
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Space:
     free: int  # bytes free for an unprivileged user on the cache's filesystem
     # Every tree the budget may remove (`budget_trees`) with the cache's content store.
     census: Census = field(default_factory=lambda: Census({}))
-    # Links inside the cache of each hard-linked inode (`janitor.scan.disk_usage`).
+    # Links inside the cache of each hard-linked inode (`janitor.measure.disk_usage`).
     links: Mapping[tuple[int, int], int] = field(default_factory=dict)
     counted_as: str = "`uv cache size`"  # the client's own name for that measure, said back
 

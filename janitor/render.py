@@ -1,6 +1,6 @@
 """Plans, removals, reports and references as text lines or JSON documents. Pure; no I/O.
 
-May import janitor.inventory, janitor.plan, janitor.remove, janitor.report and janitor.units
+May import janitor.inventory, janitor.plan, janitor.remove, janitor.uv.report and janitor.units
 (and rich, to lay out tables as text).
 """
 
@@ -15,7 +15,7 @@ from janitor.remove.outcome import Failure, Removal
 from janitor.units import format_size
 
 if TYPE_CHECKING:
-    from janitor.report import Report
+    from janitor.uv.report import Report
 
 _NOUNS = {
     ItemKind.LEFTOVER: ("leftover", "leftovers"),

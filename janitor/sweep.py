@@ -18,14 +18,14 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from janitor import lock, plan, render
+from janitor import plan, render
 from janitor.errors import EXIT_PARTIAL, CacheBusy, UsageError
 from janitor.kind import Prepared, kind_of
-from janitor.layout.follow import Release
+from janitor.measure import Census, disk_usage, measure_plan, take_census
 from janitor.policy import Cache, Policy, Space, apply_together
 from janitor.remove.engine import execute
 from janitor.remove.outcome import Removal, Reporter
-from janitor.scan.measure import Census, disk_usage, measure_plan, take_census
+from janitor.uv.follow import Release
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Request:
 
     root: Path  # validated, resolved cache root
     kind: str = "uv"  # which cache it is: "uv", or "hf" (the Hugging Face hub's)
-    # The uv releases followed, newest first (janitor.layout.follow); empty: no uv was found.
+    # The uv releases followed, newest first (janitor.uv.follow); empty: no uv was found.
     releases: tuple[Release, ...] = ()
     # uv: normalised package names; hf: repositories and revisions as typed; empty: a prune
     packages: tuple[str, ...] = ()
@@ -82,10 +82,8 @@ async def run_together(requests: Sequence[Request]) -> list[Result]:
     async with contextlib.AsyncExitStack() as stack:
         try:
             for request in requests:
-                if not (request.dry_run or request.force) and kind_of(request.kind).locked:
-                    await stack.enter_async_context(
-                        lock.exclusive(request.root, wait=request.wait, on_busy=request.on_busy)
-                    )
+                if not (request.dry_run or request.force):
+                    await stack.enter_async_context(kind_of(request.kind).hold(request))
         except CacheBusy as busy:
             for request in requests:
                 if request.log:
@@ -162,8 +160,7 @@ async def _space(request: Request, ready: Prepared) -> Space:
     links: dict[tuple[int, int], int] = {}
     size, _, _ = await disk_usage(ready.root, links=links)
     free = await anyio.to_thread.run_sync(request.free_space, ready.root)
-    counted_as = "`uv cache size`" if request.kind == "uv" else "`du -s --block-size=1`"
-    return Space(size, free, census, links, counted_as)
+    return Space(size, free, census, links, kind_of(request.kind).size_counted_as)
 
 
 def _one_filesystem(roots: Sequence[Path]) -> None:

@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 from janitor import sweep as sweeps
 from janitor.cli.commands import app
 from janitor.cli.output import follow
-from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, Kind
 from janitor.policy import Policy
 from janitor.units import format_size
+from janitor.uv.layout import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, Kind
 from tests.clirun import du, sweep
 from tests.uvfactory import (
     CONTENT_ADDRESSED,

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from janitor.cli.commands import app
 from janitor.cli.options import SWEEP, parse
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
-from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, Kind
 from janitor.units import format_size
+from janitor.uv.layout import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, Kind
 from tests.clirun import console
 from tests.test_schedule import Fakes
 from tests.uvfactory import (

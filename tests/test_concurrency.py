@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from janitor.errors import EXIT_BUSY
-from janitor.layout.uv import Kind
+from janitor.uv.layout import Kind
 from tests.clirun import console
 from tests.test_lock import lock_is_held
 from tests.uvfactory import PYTHON, UV_BIN, UvCache, make_wheel, run_uv, uv_env

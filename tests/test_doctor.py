@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from janitor.cli.commands import app
-from janitor.layout.uv import TRASH_DIR, Kind
+from janitor.uv.layout import TRASH_DIR, Kind
 from tests.test_lock import running_uv
 from tests.uvfactory import UV_BIN, UV_VERSION, UvCache, copy_cache, new_archive_id, run_uv
 

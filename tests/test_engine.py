@@ -21,15 +21,15 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from janitor import plan as plans
 from janitor.inventory import Usage
-from janitor.layout import uv
+from janitor.measure import measure
 from janitor.plan import Item, ItemKind, Plan, Reason
 from janitor.remove.engine import execute
 from janitor.remove.fsops import FIRST_BACKOFF, RETRIES, Ops, long_path
 from janitor.remove.outcome import Failure, Outcome
-from janitor.scan.cache import scan
-from janitor.scan.measure import measure
+from janitor.uv import layout as uv
+from janitor.uv import plan as plans
+from janitor.uv.scan import scan
 from tests.clirun import du
 from tests.uvfactory import UvCache, snapshot
 
@@ -195,7 +195,7 @@ async def test_read_only_entries_are_made_writable_and_removed(tmp_path: Path) -
     expected = measure(str(tree))
     ops = Faulty(windows_read_only)
 
-    removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops)
+    removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops, trash=uv.TRASH_DIR)
 
     assert removal.failures == []
     assert snapshot(root) == {}
@@ -225,7 +225,7 @@ async def test_a_file_in_use_is_removed_after_a_bounded_backoff(
     expected = measure(str(tree))
     ops = Faulty(fail("unlink", "sub/in-use.pyd", error, times=3))
 
-    removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops)
+    removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops, trash=uv.TRASH_DIR)
 
     assert removal.failures == []
     assert snapshot(root) == {}
@@ -248,7 +248,9 @@ async def test_a_file_that_stays_in_use_is_reported_and_the_rest_removed(
     freed = blocks(tree / "sub" / "b.txt", tree / "a.txt", tree / "other" / "c.txt")
     ops = Faulty(fail("unlink", "sub/locked.pyd", error))
 
-    removal = await execute(root, Plan((temporary(".tmpdata"), temporary(".tmpmore"))), ops=ops)
+    removal = await execute(
+        root, Plan((temporary(".tmpdata"), temporary(".tmpmore"))), ops=ops, trash=uv.TRASH_DIR
+    )
 
     data, more = removal.outcomes
     assert more.ok
@@ -265,7 +267,9 @@ async def test_a_file_that_stays_in_use_is_reported_and_the_rest_removed(
     assert ops.sleeps == [FIRST_BACKOFF * 2**n for n in range(RETRIES - 1)]
 
     # The next run finishes what this one left in the trash.
-    again = await execute(root, Plan((Item(left_in, ItemKind.LEFTOVER, Reason.LEFTOVER),)))
+    again = await execute(
+        root, Plan((Item(left_in, ItemKind.LEFTOVER, Reason.LEFTOVER),)), trash=uv.TRASH_DIR
+    )
     assert again.failures == []
     assert snapshot(root) == {}
 
@@ -296,7 +300,7 @@ async def test_a_directory_not_empty_after_its_last_unlink_is_cleared_and_retrie
 
     ops = Faulty(not_empty_once)
 
-    removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops)
+    removal = await execute(root, Plan((temporary(".tmpdata"),)), ops=ops, trash=uv.TRASH_DIR)
 
     assert removal.failures == []
     assert snapshot(root) == {}
@@ -322,7 +326,7 @@ async def test_an_entry_windows_will_not_rename_is_deleted_in_place_before_its_a
     entry, archive, link = beta_plan_parts(uv_cache, the_plan)
     ops = Faulty(fail("rename", entry.path, access_denied))
 
-    removal = await execute(root, the_plan, ops=ops)
+    removal = await execute(root, the_plan, ops=ops, trash=uv.TRASH_DIR)
 
     assert removal.failures == []
     assert all(outcome.ok for outcome in removal.outcomes)
@@ -349,7 +353,7 @@ async def test_an_archive_is_kept_when_the_entry_linking_to_it_cannot_be_removed
     kept = snapshot(root / archive.path)
     ops = Faulty(fail("rename", entry.path, access_denied), fail("unlink", link, sharing_violation))
 
-    removal = await execute(root, the_plan, ops=ops)
+    removal = await execute(root, the_plan, ops=ops, trash=uv.TRASH_DIR)
 
     outcomes = {outcome.item.path: outcome for outcome in removal.outcomes}
     assert outcomes[entry.path].failures == (Failure(link, SHARING_VIOLATION),)
@@ -423,7 +427,7 @@ async def test_links_are_removed_as_links_and_their_targets_kept(tmp_path: Path)
         )
     )
 
-    removal = await execute(root, the_plan, ops=ops)
+    removal = await execute(root, the_plan, ops=ops, trash=uv.TRASH_DIR)
 
     assert snapshot(outside) == before
     assert set(snapshot(root)) == {"via"}
@@ -481,7 +485,7 @@ async def test_usage_matches_du(tmp_path: Path) -> None:
     directory_blocks = blocks(*directories)
     disk_before = du(tmp_path)
 
-    removal = await execute(root, Plan((temporary(".tmpdata"),)))
+    removal = await execute(root, Plan((temporary(".tmpdata"),)), trash=uv.TRASH_DIR)
 
     disk_after = du(tmp_path)
     assert removal.failures == []
@@ -583,7 +587,12 @@ async def test_worker_count_changes_nothing_but_the_speed(scratch: Path) -> None
         progress = Progress()
 
         removal = await execute(
-            root, Plan((temporary(".tmpdata"),)), workers=workers, ops=ops, reporter=progress
+            root,
+            Plan((temporary(".tmpdata"),)),
+            workers=workers,
+            ops=ops,
+            reporter=progress,
+            trash=uv.TRASH_DIR,
         )
 
         assert snapshot(root) == {}
@@ -602,15 +611,17 @@ async def test_worker_count_changes_nothing_but_the_speed(scratch: Path) -> None
 
 _DELETE = """
 import sys
+from functools import partial
 from pathlib import Path
 
 import anyio
 
 from janitor.plan import Item, ItemKind, Plan, Reason
 from janitor.remove.engine import execute
+from janitor.uv.names import TRASH_DIR
 
 plan = Plan((Item(".tmpbig", ItemKind.BUCKET, Reason.TEMPORARY),))
-removal = anyio.run(execute, Path(sys.argv[1]), plan)
+removal = anyio.run(partial(execute, Path(sys.argv[1]), plan, trash=TRASH_DIR))
 print(removal.total.files, removal.total.dirs, len(removal.failures))
 """
 

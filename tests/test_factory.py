@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from janitor.layout.uv import (
+from janitor.uv.layout import (
     ARCHIVE_ID_RE,
     REVISION_POINTERS,
     SDIST_METADATA,

@@ -20,13 +20,13 @@ from pathlib import Path, PurePosixPath
 import anyio
 import pytest
 
-from janitor import plan as plans
-from janitor.layout import uv
 from janitor.plan import Plan
 from janitor.remove.engine import execute
 from janitor.remove.fsops import Ops
 from janitor.remove.outcome import Removal
-from janitor.scan.cache import scan
+from janitor.uv import layout as uv
+from janitor.uv import plan as plans
+from janitor.uv.scan import scan
 from tests.uvfactory import UvCache, copy_cache, snapshot, venv_site_packages
 
 pytestmark = pytest.mark.anyio
@@ -204,7 +204,9 @@ class References:
     async def tree(self, selector: tuple[str, ...]) -> Tree:
         if selector not in self.trees:
             cache, _outside = prepare(self.pristine, self.base / "-".join(("ref", *selector)))
-            removal = await execute(cache.root, await plan_for(cache.root, selector))
+            removal = await execute(
+                cache.root, await plan_for(cache.root, selector), trash=uv.TRASH_DIR
+            )
             assert removal.failures == []
             self.trees[selector] = snapshot(cache.root)
         return self.trees[selector]
@@ -283,7 +285,7 @@ async def test_random_faults_leave_a_consistent_cache_and_a_rerun_converges(
     ops = RandomFaults(root, seed, rate, mode, stable_names(cache))
 
     the_plan = await plan_for(root, selector)
-    removal = await execute(root, the_plan, ops=ops)
+    removal = await execute(root, the_plan, ops=ops, trash=uv.TRASH_DIR)
 
     assert [outcome.item for outcome in removal.outcomes] == list(the_plan.items)
     check_failures(removal, ops, root)
@@ -294,13 +296,15 @@ async def test_random_faults_leave_a_consistent_cache_and_a_rerun_converges(
         rounds = 1
         while removal.failures or await anyio.Path(root / uv.TRASH_DIR).exists():
             assert rounds < MAX_ROUNDS, removal.failures
-            removal = await execute(root, await plan_for(root, selector), ops=ops)
+            removal = await execute(
+                root, await plan_for(root, selector), ops=ops, trash=uv.TRASH_DIR
+            )
             check_failures(removal, ops, root)
             check_retried(removal, ops)
             check_consistent(cache, links, archives)
             rounds += 1
     else:
-        removal = await execute(root, await plan_for(root, selector))
+        removal = await execute(root, await plan_for(root, selector), trash=uv.TRASH_DIR)
         assert removal.failures == []
     assert ops.injected
     assert leftovers(the_plan, root) == []
@@ -356,13 +360,13 @@ async def test_a_package_sweep_finishes_what_an_earlier_one_left_in_place(
         {(call, ops.key(str(root / rel))): (errno.EPERM, False) for call, rel in faults}
     )
 
-    removal = await execute(root, await plan_for(root, ("beta",)), ops=ops)
+    removal = await execute(root, await plan_for(root, ("beta",)), ops=ops, trash=uv.TRASH_DIR)
 
     assert {(call, path) for call, path, _ in ops.injected} == {
         (call, ops.key(str(root / rel))) for call, rel in faults
     }
     check_failures(removal, ops, root)
     assert await anyio.Path(root / faults[0][1]).exists()
-    again = await execute(root, await plan_for(root, ("beta",)))
+    again = await execute(root, await plan_for(root, ("beta",)), trash=uv.TRASH_DIR)
     assert again.failures == []
     assert snapshot(root) == await references.tree(("beta",))

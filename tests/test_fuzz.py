@@ -28,23 +28,17 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from janitor import graph as graphs
-from janitor import plan as plans
 from janitor.cli.commands import app
 from janitor.errors import EXIT_PARTIAL, EXIT_REFUSED, EXIT_USAGE
-from janitor.inventory import (
-    Archive,
-    Entry,
-    Environment,
-    Inventory,
-    Link,
-    LinkState,
-    TopEntry,
-)
-from janitor.layout import follow, uv
-from janitor.layout.follow import Status
+from janitor.inventory import Archive, Link, LinkState
 from janitor.plan import ItemKind, Plan
-from janitor.scan.cache import scan
-from janitor.scan.links import resolve
+from janitor.uv import follow
+from janitor.uv import layout as uv
+from janitor.uv import plan as plans
+from janitor.uv.follow import Status
+from janitor.uv.inventory import Entry, Environment, Inventory, TopEntry
+from janitor.uv.links import resolve
+from janitor.uv.scan import scan
 from tests.clirun import try_sweep
 from tests.uvfactory import UV_BUCKETS, UV_VERSION, run_uv, snapshot
 

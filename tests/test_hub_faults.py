@@ -123,7 +123,7 @@ def run_all(argvs: Sequence[Sequence[str]]) -> None:
 
 @pytest.fixture(scope="module")
 def janitors() -> Iterator[Janitors]:
-    pool = Janitors(2 * (os.cpu_count() or 2))
+    pool = Janitors()
     yield pool
     pool.close()
 

@@ -34,8 +34,8 @@ from typer.testing import CliRunner
 
 from janitor.cli.commands import app
 from janitor.errors import EXIT_INTERRUPTED
+from tests.forkservers import PROJECT, ForkServers
 from tests.test_kill import (
-    PROJECT,
     SWEEPS,
     Expected,
     Scene,
@@ -74,7 +74,7 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main()
 anyio.run(anyio.sleep, 0)
 import janitor.remove.engine, janitor.remove.procs, janitor.sweep  # noqa: E401
-import janitor.scan, janitor.plan, janitor.render, janitor.runlog  # noqa: E401
+import janitor.uv.scan, janitor.plan, janitor.render, janitor.runlog  # noqa: E401
 
 
 def children(pid):
@@ -153,23 +153,11 @@ class Run:
     seconds: float
 
 
-class Janitors:
-    """Processes that each fork one `janitor` run per request, signal it, and report its end."""
+class Janitors(ForkServers):
+    """Servers that each fork one `janitor` run per request, signal it, and report its end."""
 
-    def __init__(self, count: int) -> None:
-        env = sweep_env()
-        self.servers = [
-            subprocess.Popen(
-                [sys.executable, "-c", _FORK_SERVER],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                cwd=PROJECT,
-                env=env,
-            )
-            for _ in range(count)
-        ]
-        self.idle = list(self.servers)
+    def __init__(self) -> None:
+        super().__init__(_FORK_SERVER, sweep_env())
 
     def run(
         self,
@@ -181,34 +169,20 @@ class Janitors:
         group: bool = False,
     ) -> Run:
         """`janitor ARGV`, sent SIGINT after its `after`-th mutation or `delay` seconds."""
-        server = self.idle.pop()
-        try:
-            assert server.stdin is not None and server.stdout is not None
-            request = {
-                "argv": list(argv),
-                "stderr": str(stderr),
-                "after": after,
-                "delay": delay,
-                "group": group,
-            }
-            server.stdin.write(json.dumps(request) + "\n")
-            server.stdin.flush()
-            code, seconds = json.loads(server.stdout.readline())
-        finally:
-            self.idle.append(server)
+        request = {
+            "argv": list(argv),
+            "stderr": str(stderr),
+            "after": after,
+            "delay": delay,
+            "group": group,
+        }
+        code, seconds = json.loads(self.ask(request))
         return Run(code, stderr.read_text(), seconds)
-
-    def close(self) -> None:
-        for server in self.servers:
-            assert server.stdin is not None and server.stdout is not None
-            server.stdin.close()
-            assert server.wait() == 0
-            server.stdout.close()
 
 
 @pytest.fixture(scope="module")
 def janitors() -> Iterator[Janitors]:
-    pool = Janitors(2 * (os.cpu_count() or 2))
+    pool = Janitors()
     yield pool
     pool.close()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import random
 import shutil
 import signal
@@ -28,13 +27,13 @@ import pytest
 from typer.testing import CliRunner
 
 from janitor.cli.commands import app
-from janitor.layout import uv
+from janitor.uv import layout as uv
+from tests.forkservers import PROJECT, ForkServers
 from tests.killhook import KILL_AFTER_VARIABLE, counting
 from tests.uvfactory import PYTHON, UV_BUCKETS, UvCache, copy_cache, make_wheel, run_uv, snapshot
 
 pytestmark = pytest.mark.slow
 
-PROJECT = Path(__file__).resolve().parent.parent
 # Packages to sweep (`--package`); none: a prune.
 SWEEPS = {"package beta": ("beta",), "prune": ()}
 KILLED = -getattr(signal, "SIGKILL", signal.SIGTERM)
@@ -149,7 +148,7 @@ sys.argv = ["janitor", "dir"]
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main()
 anyio.run(anyio.sleep, 0)
-import janitor.remove, janitor.sweep, janitor.scan, janitor.plan, janitor.render  # noqa: E401
+import janitor.remove, janitor.sweep, janitor.uv.scan, janitor.plan, janitor.render  # noqa: E401
 
 for line in sys.stdin:
     argv, env = json.loads(line)
@@ -163,7 +162,8 @@ for line in sys.stdin:
             os.environ.pop(KILL_AFTER, None)
             os.environ.update(env)
             if KILL_AFTER in env:
-                from tests.killhook import install
+                from tests.forkservers import PROJECT, ForkServers
+from tests.killhook import install
 
                 install(int(env[KILL_AFTER]))
             sys.argv = ["janitor", *argv]
@@ -177,48 +177,21 @@ for line in sys.stdin:
 """
 
 
-class Janitors:
-    """Processes that each fork one `janitor` run per request and report its exit code."""
+class Janitors(ForkServers):
+    """Servers that each fork one `janitor` run per request and report its exit code."""
 
-    def __init__(self, count: int) -> None:
-        self.servers = [
-            subprocess.Popen(
-                [sys.executable, "-c", _FORK_SERVER, KILL_AFTER_VARIABLE],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                cwd=PROJECT,
-                env=sweep_env(),
-            )
-            for _ in range(count)
-        ]
-        self.idle: queue.Queue[subprocess.Popen[str]] = queue.Queue()
-        for server in self.servers:
-            self.idle.put(server)
+    def __init__(self) -> None:
+        super().__init__(_FORK_SERVER, sweep_env(), KILL_AFTER_VARIABLE)
 
     def run(self, argv: Sequence[str], kill_after: int | None = None) -> int:
         """Exit code of `janitor ARGV` (negative: the signal that ended it)."""
         env = {} if kill_after is None else {KILL_AFTER_VARIABLE: str(kill_after)}
-        server = self.idle.get()
-        try:
-            assert server.stdin is not None and server.stdout is not None
-            server.stdin.write(json.dumps([list(argv), env]) + "\n")
-            server.stdin.flush()
-            return int(server.stdout.readline())
-        finally:
-            self.idle.put(server)
-
-    def close(self) -> None:
-        for server in self.servers:
-            assert server.stdin is not None and server.stdout is not None
-            server.stdin.close()
-            assert server.wait() == 0
-            server.stdout.close()
+        return int(self.ask([list(argv), env]))
 
 
 @pytest.fixture(scope="module")
 def janitors() -> Iterator[Janitors]:
-    pool = Janitors(2 * (os.cpu_count() or 2))
+    pool = Janitors()
     yield pool
     pool.close()
 

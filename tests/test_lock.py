@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from janitor.errors import EXIT_BUSY
-from janitor.layout.uv import LOCK_FILE
+from janitor.uv.layout import LOCK_FILE
 from tests.clirun import console
 from tests.uvfactory import PYTHON, UV_BIN, UvCache, snapshot, uv_env
 

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from janitor.cli.commands import app
 from janitor.errors import EXIT_USAGE
-from janitor.layout.uv import Kind
 from janitor.plan import ItemKind, Reason
 from janitor.policy import Policy
 from janitor.runlog import read_runs
+from janitor.uv.layout import Kind
 from tests.clirun import du, sweep
 from tests.test_budget import run_with_free
 from tests.uvfactory import UvCache, copy_cache

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import uv
 
-from janitor.layout import releases
-from janitor.layout.releases import buckets_of, newest_release, version_key
-from janitor.layout.uvbinary import bucket_names
+from janitor.uv import releases
+from janitor.uv.binary import bucket_names
+from janitor.uv.releases import buckets_of, newest_release, version_key
 
 ALWAYS = {"archive-v0", "builds-v0", "environments-v2", "binaries-v0"}
 

@@ -32,8 +32,8 @@ from typing import Any
 import msgpack
 import pytest
 
-from janitor.layout.follow import buckets_by_kind
-from janitor.layout.uv import ARCHIVE_ID_RE, Kind, normalize, parse_bucket
+from janitor.uv.follow import buckets_by_kind
+from janitor.uv.layout import ARCHIVE_ID_RE, Kind, normalize, parse_bucket
 from tests.clirun import du, janitor_json, sweep
 from tests.uvfactory import (
     CONTENT_ADDRESSED,

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from janitor.cli.commands import app
 from janitor.inventory import describe_packages
-from janitor.layout.uv import MARKERS, Kind
+from janitor.uv.layout import MARKERS, Kind
 from tests.uvfactory import PYTHON, UV_BIN, UV_BUCKETS, UvCache, make_wheel, run_uv
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from janitor.cli.commands import app
-from janitor.layout.uv import Kind, format_link_file
+from janitor.uv.layout import Kind, format_link_file
 from tests.uvfactory import UvCache, new_archive_id, snapshot
 
 runner = CliRunner()

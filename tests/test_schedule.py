@@ -17,15 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from janitor.errors import JanitorError
-from janitor.schedule import (
+from janitor.schedule import choose_backend, plan_install, plan_remove, read_installed
+from janitor.schedule.cron import cron_line, crontab_with, crontab_without, parse_crontab
+from janitor.schedule.executor import apply, check
+from janitor.schedule.launchd import LAUNCHD_LABEL, PLIST_NAME, launchd_plist, parse_plist
+from janitor.schedule.model import (
     CRON_MARKER,
-    LAUNCHD_LABEL,
-    PLIST_NAME,
-    SERVICE_NAME,
     SWEEP_PREFIX,
-    TASK_NAMESPACE,
-    TASK_XML_NAME,
-    TIMER_NAME,
     Backend,
     EditCrontab,
     Every,
@@ -36,27 +34,22 @@ from janitor.schedule import (
     RunCommand,
     ScheduleError,
     WriteFile,
-    apply,
-    check,
-    choose_backend,
-    cron_line,
-    crontab_with,
-    crontab_without,
-    detect_host,
-    janitor_command,
-    launchd_plist,
-    parse_crontab,
-    parse_plist,
-    parse_systemd_units,
-    parse_task_xml,
-    plan_install,
-    plan_remove,
-    read_installed,
     sweep_command,
+)
+from janitor.schedule.system import detect_host, janitor_command
+from janitor.schedule.systemd import (
+    SERVICE_NAME,
+    TIMER_NAME,
+    parse_systemd_units,
     systemd_quote,
     systemd_service,
     systemd_split,
     systemd_timer,
+)
+from janitor.schedule.taskscheduler import (
+    TASK_NAMESPACE,
+    TASK_XML_NAME,
+    parse_task_xml,
     task_xml,
     windows_split,
 )

@@ -14,8 +14,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from janitor.cli.options import DIR, DOCTOR, REPORT, SWEEP, WHY, Command, parse
-from janitor.layout.uv import LOCK_FILE
 from janitor.remove import worker
+from janitor.uv.layout import LOCK_FILE
 
 # Modules only the full command line, the scan or the engine need.
 HEAVY = (
@@ -28,7 +28,7 @@ HEAVY = (
     "packaging",
     "dataclasses",
     "janitor.cli.commands",
-    "janitor.scan",
+    "janitor.uv.scan",
     "janitor.remove",
     "janitor.plan",
     "janitor.sweep",
@@ -203,12 +203,12 @@ def test_the_quick_parser_reads_options_as_typer_does(args: list[str]) -> None:
 @given(st.text(alphabet=st.sampled_from("aZ09._- /é+\u017f\u212a"), max_size=8))
 def test_the_quick_path_checks_and_normalises_names_as_packaging_and_uv_do(name: str) -> None:
     """`--package`/`--keep` names (and the config file's) are checked without importing packaging
-    and normalised without janitor.layout.uv (janitor.layout.names owns both), as they do."""
+    and normalised without janitor.uv.layout (janitor.uv.names owns both), as they do."""
     from packaging.utils import InvalidName, canonicalize_name
 
     from janitor.cli import sweep_options
     from janitor.errors import UsageError
-    from janitor.layout import uv
+    from janitor.uv import layout as uv
 
     try:
         expected: tuple[str, ...] | None = (canonicalize_name(name, validate=True),)

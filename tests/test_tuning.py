@@ -19,6 +19,7 @@ from janitor.plan import Item, ItemKind, Plan, Reason
 from janitor.remove.engine import Engine
 from janitor.remove.fsops import Ops
 from janitor.remove.tuner import MAX_WORKERS, START_WORKERS, Tuner
+from janitor.uv.names import TRASH_DIR
 
 Rate = Callable[[int], float]  # a model filesystem: entries/s that n workers get through
 
@@ -237,7 +238,7 @@ async def test_the_engine_deletes_everything_with_counts_the_tuner_may_choose(
     """Whatever the machine's speed: everything is gone, counted, and the worker counts chosen
     are within bounds (none when the count is fixed)."""
     plan = make_tree(tmp_path, dirs=100, files=20)
-    engine = Engine(tmp_path, workers=workers, ops=SlowOps())
+    engine = Engine(tmp_path, workers=workers, ops=SlowOps(), trash=TRASH_DIR)
     removal = await engine.run(plan)
     assert not (tmp_path / "stale-v1").exists()
     assert removal.total.files == 2000

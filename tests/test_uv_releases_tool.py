@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from janitor.layout import releases, releases_table
+from janitor.uv import releases, releases_table
 from tools import uv_releases
 
 

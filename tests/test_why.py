@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from janitor.cli.commands import app
 from janitor.errors import EXIT_USAGE
-from janitor.layout.uv import Kind
+from janitor.uv.layout import Kind
 from tests.uvfactory import UvCache
 
 runner = CliRunner()

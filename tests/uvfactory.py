@@ -2,7 +2,7 @@
 
 Owns the test-side knowledge of how to drive uv: making packages, running uv hermetically, building
 a deliberately untidy cache and describing it, snapshotting and copying trees. Imports uv's on-disk
-vocabulary from `janitor.layout.uv` and nothing else from janitor.
+vocabulary from `janitor.uv.layout` and nothing else from janitor.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path, PurePosixPath
 import msgpack
 import uv
 
-from janitor.finduv import parse_version
-from janitor.layout.follow import buckets_by_kind
-from janitor.layout.uv import (
+from janitor.uv.finduv import parse_version
+from janitor.uv.follow import buckets_by_kind
+from janitor.uv.layout import (
     ARCHIVE_ID_RE,
     REVISION_POINTERS,
     SHARD_PYPI,

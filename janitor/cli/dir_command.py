@@ -2,7 +2,7 @@
 
 The typer app (janitor.cli.commands) and the console script's quick path (janitor.entry) both
 run `dir_command`, with the parameters janitor.cli.options.DIR declares. May import
-janitor.finduv, janitor.locate and janitor.hf.locate, lazily.
+janitor.uv.finduv, janitor.uv.locate and janitor.hf.locate, lazily.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def dir_command(
         return _print(locate_hub(cache_dir)[0])
     if cache != "uv":
         raise UsageError(f"unknown cache {cache!r}: choose uv or hf")
-    from janitor import finduv, locate
+    from janitor.uv import finduv, locate
 
     # uv is asked only where it decides: with neither the flag nor UV_CACHE_DIR.
     named = cache_dir is not None or bool(os.environ.get("UV_CACHE_DIR"))

@@ -1,4 +1,4 @@
-"""`janitor doctor`: what janitor finds on this machine (janitor.doctor, janitor.hf.doctor), and
+"""`janitor doctor`: what janitor finds on this machine (janitor.uv.doctor, janitor.hf.doctor), and
 what needs attention.
 
 Declared in janitor.cli.options.DOCTOR. May import everything in janitor; heavy modules are
@@ -22,7 +22,7 @@ def doctor(cache: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_o
     With hf: the Hugging Face hub cache, its repositories and revisions, downloads running or
     left halfway, refs to missing commits.
     """
-    from janitor.doctor import diagnose
+    from janitor.uv.doctor import diagnose
 
     if cache == "hf":
         return _doctor_hub(cache_dir, json_output)

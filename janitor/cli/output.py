@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
-    from janitor.finduv import Uv
-    from janitor.layout.follow import Release
     from janitor.remove.outcome import Outcome
+    from janitor.uv.finduv import Uv
+    from janitor.uv.follow import Release
 
 _T = TypeVar("_T")
 
@@ -65,7 +65,7 @@ def open_cache(
     quiet: bool = False,
 ) -> Path | None:
     """The validated cache root, or None (said on stderr) when uv's cache does not exist yet."""
-    from janitor import locate
+    from janitor.uv import locate
 
     location = locate.locate(cache_dir, uvs=uvs, from_config=from_config)
     if not location.explicit and not location.path.exists():
@@ -77,7 +77,7 @@ def open_cache(
 
 def follow(paths: Sequence[Path]) -> tuple[list[Uv], list[Release], list[str]]:
     """The uvs to follow (those named, else every one found), their releases, and notes."""
-    from janitor import finduv
+    from janitor.uv import finduv
 
     uvs = finduv.find(paths)
     releases, notes = releases_of(uvs)
@@ -86,7 +86,7 @@ def follow(paths: Sequence[Path]) -> tuple[list[Uv], list[Release], list[str]]:
 
 def releases_of(uvs: Sequence[Uv]) -> tuple[list[Release], list[str]]:
     """The releases of the uvs found, and notes on how their bucket names were known."""
-    from janitor.layout import follow as layouts
+    from janitor.uv import follow as layouts
 
     return layouts.follow((uv.version, uv.path) for uv in uvs)
 

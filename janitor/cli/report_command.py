@@ -1,4 +1,4 @@
-"""`janitor report`: the cache at a glance, as janitor.report (uv's cache) and janitor.hf.report
+"""`janitor report`: the cache at a glance, as janitor.uv.report (uv's cache) and janitor.hf.report
 (the hub's) find it.
 
 Declared in janitor.cli.options.REPORT. May import everything in janitor; heavy modules are
@@ -71,7 +71,7 @@ def _report_uv(
     sizes: list[int],
 ) -> None:
     from janitor import render, runlog
-    from janitor import report as reports
+    from janitor.uv import report as reports
 
     uvs, releases, notes = follow(uv or ())
     root = open_cache(cache_dir, uvs)

@@ -19,8 +19,8 @@ from janitor.cli.output import err
 from janitor.errors import UsageError
 
 if TYPE_CHECKING:
-    from janitor import schedule as schedules
     from janitor.cli.sweep_options import Options
+    from janitor.schedule.model import Changes, Host
 
 
 class Every(str, enum.Enum):
@@ -64,8 +64,9 @@ def install(
     timer sees neither the shell's UV_CACHE_DIR nor its PATH, so the cache and the uvs found now
     are written into the command unless the options name them.
     """
-    from janitor import finduv, locate
     from janitor import schedule as schedules
+    from janitor.schedule import model, system
+    from janitor.uv import finduv, locate
 
     args = list(sweep_args or [])
     chosen = parse_sweep_options(args)
@@ -81,10 +82,8 @@ def install(
         args += ["--cache-dir", str(locate_hub(None)[0])]
     elif chosen.cache == "all":
         err("note: the scheduled `sweep all` finds both caches at their default places")
-    job = schedules.Job(
-        schedules.Every(every.value), schedules.sweep_command(schedules.janitor_command(), args)
-    )
-    host = schedules.detect_host()
+    job = model.Job(model.Every(every.value), model.sweep_command(system.janitor_command(), args))
+    host = system.detect_host()
     _apply(schedules.plan_install(job, host), host, dry_run, "install")
     if not uvs and chosen.cache != "hf":
         err("note: no uv found: the scheduled sweep keeps the newest bucket of every kind")
@@ -102,16 +101,18 @@ def remove(
 ) -> None:
     """Remove the scheduled sweep; nothing installed is fine."""
     from janitor import schedule as schedules
+    from janitor.schedule.system import detect_host
 
-    host = schedules.detect_host()
+    host = detect_host()
     _apply(schedules.plan_remove(host), host, dry_run, "removal")
 
 
 def show() -> None:
     """Show the installed schedule, if any."""
-    from janitor import schedule as schedules
+    from janitor.schedule import read_installed
+    from janitor.schedule.system import detect_host
 
-    installed = schedules.read_installed(schedules.detect_host())
+    installed = read_installed(detect_host())
     if installed is None:
         typer.echo("No janitor schedule is installed")
         return
@@ -124,20 +125,21 @@ def show() -> None:
         typer.echo(f"active: {'yes' if installed.active else 'no'}")
 
 
-def _apply(steps: schedules.Changes, host: schedules.Host, dry_run: bool, action: str) -> None:
+def _apply(steps: Changes, host: Host, dry_run: bool, action: str) -> None:
     """Carry out `steps`, or print them; either way, first check the machine can carry them out."""
-    from janitor import schedule as schedules
+    from janitor.schedule.executor import apply, check
+    from janitor.schedule.model import ScheduleError
 
     if dry_run:
         for line in steps.describe():
             typer.echo(line)
         try:
-            schedules.check(steps, host)
-        except schedules.ScheduleError as error:
-            raise schedules.ScheduleError(f"the {action} would fail: {error}") from None
+            check(steps, host)
+        except ScheduleError as error:
+            raise ScheduleError(f"the {action} would fail: {error}") from None
     else:
-        schedules.check(steps, host)
-        schedules.apply(steps)
+        check(steps, host)
+        apply(steps)
         err(f"Done ({steps.backend.value})")
     for note in steps.notes:
         err(f"note: {note}")

@@ -163,7 +163,7 @@ def _open(kind: str, chosen: Options, show: _Show) -> tuple[Path, Any] | None:
 
         root = open_hub(chosen.cache_dir, show.say)
         return None if root is None else (root, [])
-    from janitor import finduv
+    from janitor.uv import finduv
 
     uvs = finduv.find(chosen.uv)
     opened = open_cache(
@@ -202,7 +202,7 @@ def _print(kind: str, root: Path, result: Any, show: _Show) -> None:
 
 
 def _empty(root: Path) -> bool:
-    from janitor import locate
+    from janitor.uv import locate
 
     try:
         return locate.is_empty(os.listdir(root))

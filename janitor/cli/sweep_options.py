@@ -1,7 +1,7 @@
 """A sweep's options checked and given the config's defaults, without typer: `janitor sweep`
 (janitor.cli.sweep_command) and `janitor schedule install` (which checks the sweep options it
 schedules) both go through `options`. Light enough for the console script's quick path: may
-import janitor.config, janitor.errors and janitor.layout.names, and the rest lazily.
+import janitor.config, janitor.errors and janitor.uv.names, and the rest lazily.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from janitor.cli.options import CACHES
 from janitor.config import SweepDefaults, default_config_path, load_config
 from janitor.errors import UsageError
-from janitor.layout.names import is_package_name, normalize
+from janitor.uv.names import is_package_name, normalize
 
 
 def normalised(names: Any, option: str | None = None) -> tuple[str, ...]:

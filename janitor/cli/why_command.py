@@ -17,7 +17,7 @@ from janitor.errors import UsageError
 
 if TYPE_CHECKING:
     from janitor.graph import Graph
-    from janitor.inventory import Inventory
+    from janitor.uv.inventory import Inventory
 
 
 def why(archive: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_output: bool) -> None:
@@ -29,7 +29,7 @@ def why(archive: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_ou
     """
     from janitor import render
     from janitor.graph import build
-    from janitor.scan.cache import scan
+    from janitor.uv.scan import scan
 
     archive_id = Path(archive.rstrip("/\\")).name
     if _BLOB_RE.fullmatch(archive_id):
@@ -54,8 +54,8 @@ def _why_package(
 ) -> None:
     """Each archive of the package `archive` names; a UsageError when it is no cached package."""
     from janitor import render
-    from janitor.graph import packages_by_archive
-    from janitor.layout.uv import Kind, normalize
+    from janitor.uv.inventory import packages_by_archive
+    from janitor.uv.layout import Kind, normalize
 
     name = normalize(archive)
     by_archive = packages_by_archive(inventory)
@@ -156,8 +156,8 @@ def _key(versions: list[str]) -> tuple[tuple[int, Any], ...]:
 
 def _archive_view(inventory: Inventory, graph: Graph, archive_id: str) -> tuple[Any, ...]:
     """The arguments of `render.why_lines` for one archive."""
-    from janitor.graph import packages_by_archive
     from janitor.inventory import describe_packages
+    from janitor.uv.inventory import packages_by_archive
 
     found = inventory.archives[archive_id]
     packages = packages_by_archive(inventory)[archive_id]
@@ -169,7 +169,7 @@ def _archive_view(inventory: Inventory, graph: Graph, archive_id: str) -> tuple[
 
 
 def _archive_document(inventory: Inventory, graph: Graph, archive_id: str) -> dict[str, Any]:
-    from janitor.graph import packages_by_archive
+    from janitor.uv.inventory import packages_by_archive
 
     found = inventory.archives[archive_id]
     links = graph.referrers.get(archive_id, ())

@@ -1,7 +1,7 @@
 """`janitor doctor hf`: the hub cache janitor would clean, how it was found, and what needs
 attention (downloads left halfway, refs to missing commits, leftovers of an interrupted sweep, a
 mount without access times). Reads only; the command prints.
-May import janitor.hf, janitor.doctor and janitor.errors.
+May import janitor.hf, janitor.uv.doctor and janitor.errors.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import anyio
 
-from janitor.doctor import access_times
 from janitor.errors import Refused
 from janitor.hf import scan
 from janitor.hf.locate import locate, validate
+from janitor.uv.doctor import access_times
 
 
 @dataclass

@@ -10,7 +10,9 @@ May import janitor.hf, janitor.graph, janitor.plan, janitor.policy and janitor.k
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -74,8 +76,13 @@ class HubKind:
 
     name = "hf"
     title = "Hugging Face cache"
-    locked = False  # the scan sees running downloads by their per-blob locks
     trash = layout.TRASH
+    size_counted_as = "`du -s --block-size=1`"
+
+    def hold(self, request: Request) -> AbstractAsyncContextManager[object]:
+        """Nothing: the hub has no whole-cache lock; the scan sees running downloads by their
+        per-blob locks and keeps their repositories."""
+        return contextlib.nullcontext()
 
     async def prepare(self, request: Request) -> Prepared:
         """Scan the cache and plan the prune, or the removal of what was named."""

@@ -2,7 +2,7 @@
 
 Sizes are given twice: the client's `size_on_disk` (the sizes of the blobs, each blob once), and
 the blocks on disk as `du -s --block-size=1` counts them. `build` scans and measures; the rest is
-pure. May import janitor.hf, janitor.plan, janitor.scan.measure and janitor.units.
+pure. May import janitor.hf, janitor.plan, janitor.measure and janitor.units.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 from janitor.hf import plan as hub_plan
 from janitor.hf import scan
 from janitor.hf.inventory import HubInventory, Repo, Revision
+from janitor.measure import disk_usage, measure_plan
 from janitor.plan import Plan
-from janitor.scan.measure import disk_usage, measure_plan
 from janitor.units import format_size
 
 

@@ -3,7 +3,7 @@
 Each repository is read in one worker thread hop (a hub cache has few, large files). Links are
 read, never followed, and resolved lexically: a snapshot link counts only when it leads to a blob
 of its own repository. A download's lock is tried without waiting and released at once, so a
-running client is seen, never held up. May import janitor.inventory, janitor.hf and janitor.layout.
+running client is seen, never held up. May import janitor.inventory, janitor.hf and janitor.uv.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import anyio.to_thread
 from janitor.hf import layout
 from janitor.hf.inventory import HubInventory, Incomplete, Repo, Revision
 from janitor.inventory import Archive, Link, LinkState, Usage, allocated, entries
-from janitor.layout.uv import TRASH_DIR
+from janitor.uv.names import TRASH_DIR
 
 try:
     import fcntl

@@ -5,5 +5,5 @@ the trees there cleared in batches (`deleter`, its filesystem calls and retries 
 threads or in worker processes (`procs` starts them, `worker` is what they run), as many at once
 as `tuner` finds pays; `result` is what a batch reports, `books` keeps the accounts, `ledger`
 decides which hard-linked files were freed; `outcome` holds the values a removal reports.
-May import janitor.errors, janitor.inventory, janitor.plan and janitor.layout.
+May import janitor.errors, janitor.inventory and janitor.plan.
 """

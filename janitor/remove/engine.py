@@ -8,7 +8,7 @@ number of workers: worker processes where the filesystem answers fast (one per c
 there fight over the interpreter lock), and threads beside them where calls wait (a network share,
 antivirus), so that many calls are in flight. `books` keeps the accounts: which directories wait
 for which subdirectories, what each tree freed, what failed. The engine runs the tasks.
-May import janitor.errors, janitor.inventory, janitor.plan, janitor.layout and janitor.remove.
+May import janitor.errors, janitor.inventory, janitor.plan and janitor.remove.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from janitor.inventory import Usage
-from janitor.layout import uv
 from janitor.plan import Item, Plan
 from janitor.remove import fsops
 from janitor.remove.books import Books, Node, Tree
@@ -60,11 +59,11 @@ class Engine:
         self,
         root: Path,
         *,
+        trash: str,
         workers: int | None = None,
         processes: int | None = None,
         ops: fsops.Ops | None = None,
         reporter: Reporter | None = None,
-        trash: str = uv.TRASH_DIR,
     ) -> None:
         self.root = root
         self.adaptive = workers is None
@@ -300,11 +299,11 @@ async def execute(
     root: Path,
     plan: Plan,
     *,
+    trash: str,
     workers: int | None = None,
     processes: int | None = None,
     ops: fsops.Ops | None = None,
     reporter: Reporter | None = None,
-    trash: str = uv.TRASH_DIR,
 ) -> Removal:
     """Carry out a plan on the cache at `root` (absolute, resolved, locked by the caller);
     `trash` is where trees are moved aside, relative to it."""

@@ -1,10 +1,10 @@
 """`janitor sweep` on a timer: systemd user timers, cron, launchd agents and Task Scheduler.
 
-The package's public API, and the choice of backend. Planning is pure: `plan_install` and
+The choice of backend, and what is asked of it. Planning is pure: `plan_install` and
 `plan_remove` return a `Changes` whose steps carry every file's content and every command, so
-`--dry-run` can show it; `check` finds out whether the machine has what a plan needs, `apply`
-carries a plan out and `read_installed` reports what is there. Only `check`, `apply`,
-`read_installed`, `detect_host` and `janitor_command` touch the system. The host
+`--dry-run` can show it; `executor.check` finds out whether the machine has what a plan needs,
+`executor.apply` carries a plan out and `read_installed` reports what is there. Only those,
+`system.detect_host` and `system.janitor_command` touch the system. The host
 (platform, home and config dirs) is a value, so every backend plans on any OS.
 
 Each backend owns its files, their format and how they are read back: `systemd`, `cron`,
@@ -20,87 +20,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import NamedTuple
 
 from janitor.schedule import cron, launchd, systemd, taskscheduler
-from janitor.schedule.cron import cron_line, crontab_with, crontab_without, parse_crontab
-from janitor.schedule.executor import apply, check
-from janitor.schedule.launchd import LAUNCHD_LABEL, PLIST_NAME, launchd_plist, parse_plist
-from janitor.schedule.model import (
-    CRON_MARKER,
-    SWEEP_PREFIX,
-    Backend,
-    Changes,
-    EditCrontab,
-    Every,
-    Host,
-    Installed,
-    Job,
-    RemoveFile,
-    RunCommand,
-    ScheduleError,
-    WriteFile,
-    sweep_command,
-)
-from janitor.schedule.system import detect_host, janitor_command
-from janitor.schedule.systemd import (
-    SERVICE_NAME,
-    TIMER_NAME,
-    parse_systemd_units,
-    systemd_quote,
-    systemd_service,
-    systemd_split,
-    systemd_timer,
-)
-from janitor.schedule.taskscheduler import (
-    TASK_NAMESPACE,
-    TASK_XML_NAME,
-    parse_task_xml,
-    task_xml,
-    windows_split,
-)
-
-__all__ = [
-    "CRON_MARKER",
-    "LAUNCHD_LABEL",
-    "PLIST_NAME",
-    "SERVICE_NAME",
-    "SWEEP_PREFIX",
-    "TASK_NAMESPACE",
-    "TASK_XML_NAME",
-    "TIMER_NAME",
-    "Backend",
-    "Changes",
-    "EditCrontab",
-    "Every",
-    "Host",
-    "Installed",
-    "Job",
-    "RemoveFile",
-    "RunCommand",
-    "ScheduleError",
-    "WriteFile",
-    "apply",
-    "check",
-    "choose_backend",
-    "cron_line",
-    "crontab_with",
-    "crontab_without",
-    "detect_host",
-    "janitor_command",
-    "launchd_plist",
-    "parse_crontab",
-    "parse_plist",
-    "parse_systemd_units",
-    "parse_task_xml",
-    "plan_install",
-    "plan_remove",
-    "read_installed",
-    "sweep_command",
-    "systemd_quote",
-    "systemd_service",
-    "systemd_split",
-    "systemd_timer",
-    "task_xml",
-    "windows_split",
-]
+from janitor.schedule.model import Backend, Changes, Host, Installed, Job, ScheduleError
 
 
 def _check_job(job: Job, platform: str) -> None:

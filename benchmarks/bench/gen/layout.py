@@ -3,8 +3,8 @@ knows (the one the benchmarks run), and stale ones of older releases."""
 
 from __future__ import annotations
 
-from janitor.layout.follow import buckets_by_kind
-from janitor.layout.uv import BucketName, Kind, parse_bucket
+from janitor.uv.follow import buckets_by_kind
+from janitor.uv.layout import BucketName, Kind, parse_bucket
 
 GENERATOR_VERSION = 1
 

@@ -14,7 +14,7 @@ from bench.gen.layout import ARCHIVE, BUILDS, ENVIRONMENTS, INTERPRETER, SDISTS,
 from bench.gen.rand import blob, hex16, offset
 from bench.gen.units import Counts, EnvSkeleton, SdistEntry, Unit
 from bench.gen.write import init_worker, run_batch
-from janitor.layout.uv import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, SHARD_INDEX
+from janitor.uv.layout import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, LOCK_FILE, SHARD_INDEX
 
 
 @dataclass

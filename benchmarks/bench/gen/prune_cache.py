@@ -35,7 +35,7 @@ from bench.gen.units import (
     Unit,
     WheelEntry,
 )
-from janitor.layout.uv import SHARD_INDEX
+from janitor.uv.layout import SHARD_INDEX
 
 
 def _targets(files: int) -> dict[str, int]:

@@ -9,7 +9,7 @@ import math
 import random
 import string
 
-from janitor.layout.uv import normalize
+from janitor.uv.layout import normalize
 
 # File sizes: mostly small modules, some medium files (extensions, data), a few large ones.
 P_LARGE = 0.0001

@@ -20,7 +20,7 @@ from bench.gen.rand import Ids, Names, loguniform, split_count
 from bench.gen.shapes import WheelSpec
 from bench.gen.units import WheelEntry
 from bench.trees import disk_usage
-from janitor.layout.uv import SHARD_INDEX
+from janitor.uv.layout import SHARD_INDEX
 
 VERSIONS_LAYOUT = "versions"
 VERSIONS_SPAN_S = 365 * 86_400  # creation times spread over a year, last uses up to half after

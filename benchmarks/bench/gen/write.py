@@ -32,7 +32,7 @@ from bench.gen.units import (
     Unit,
     WheelEntry,
 )
-from janitor.layout.uv import (
+from janitor.uv.layout import (
     CACHEDIR_TAG,
     CACHEDIR_TAG_SIGNATURE,
     LOCK_FILE,

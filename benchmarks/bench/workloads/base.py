@@ -10,13 +10,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from bench.commands import Commands
 from bench.common import GENCACHE, BenchError
 from bench.gen.layout import GENERATOR_VERSION
 from bench.timing import Run
-from bench.trees import differences
+from bench.trees import count_files, differences, disk_kib
 
 WORKLOADS = ("prune", "package", "max-size", "hub")
 WORKLOAD_TOOLS = {
@@ -74,6 +74,35 @@ def ensure_generated(
     if failed or not manifest.is_file():
         raise BenchError("gencache.py failed")
     return cache, manifest
+
+
+class Copied(TypedDict):
+    """The fields of a `Workload` that say what each tool's copy holds."""
+
+    pristine: Path
+    sources: list[Path]
+    entries: set[str]
+    files: int
+    disk_kib: int
+    text: str
+    tools: list[str]
+
+
+def copied(
+    pristine: Path, entries: set[str], text: str, tools: Sequence[str], *extra: Path
+) -> Copied:
+    """A workload's copy: the pristine cache (and `extra` trees copied beside it)."""
+    sources = [pristine, *extra]
+    files = count_files(entries)
+    return Copied(
+        pristine=pristine,
+        sources=sources,
+        entries=entries,
+        files=files,
+        disk_kib=disk_kib(sources),
+        text=text,
+        tools=list(tools),
+    )
 
 
 @dataclass

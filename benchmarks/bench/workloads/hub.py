@@ -20,8 +20,8 @@ from bench.commands import Commands
 from bench.common import BenchError
 from bench.gen.hub_cache import HUB_GENERATOR_VERSION, generate, verify
 from bench.timing import Run
-from bench.trees import count_files, disk_kib, expected_after_prune, listing
-from bench.workloads.base import Workload, compare
+from bench.trees import expected_after_prune, listing
+from bench.workloads.base import Workload, compare, copied
 
 ARG_BYTES = 512 * 1024  # stay well below ARG_MAX for `rm -rf PATHS...`
 
@@ -94,13 +94,7 @@ class HubWork(Workload):
         return cls(
             id="hub",
             kind="hub",
-            pristine=pristine,
-            sources=[pristine],
-            entries=entries,
-            files=count_files(entries),
-            disk_kib=disk_kib([pristine]),
-            text=text,
-            tools=list(tools),
+            **copied(pristine, entries, text, tools),
             manifest_path=manifest_path,
             manifest=manifest,
             expected_client=expected_client,

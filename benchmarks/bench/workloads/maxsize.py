@@ -16,15 +16,13 @@ from bench.gen.layout import ARCHIVE, WHEELS
 from bench.gen.versions_cache import VERSIONS_LAYOUT, apply_times
 from bench.timing import Run
 from bench.trees import (
-    count_files,
-    disk_kib,
     disk_usage,
     entry_path,
     expected_after_prune,
     listing,
     topmost,
 )
-from bench.workloads.base import Workload, ensure_generated
+from bench.workloads.base import Workload, copied, ensure_generated
 
 
 def _used(version: dict[str, Any]) -> int:
@@ -96,13 +94,7 @@ class MaxSizeWork(Workload):
         return cls(
             id=f"max-size-{versions}" if several else "max-size",
             kind="max-size",
-            pristine=pristine,
-            sources=[pristine],
-            entries=entries,
-            files=count_files(entries),
-            disk_kib=disk_kib([pristine]),
-            text=text,
-            tools=list(tools),
+            **copied(pristine, entries, text, tools),
             manifest=manifest,
             budget=budget,
             keep=keep,

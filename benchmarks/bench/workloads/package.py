@@ -21,8 +21,8 @@ from typing import Any
 from bench.commands import Commands, uv_version
 from bench.common import BenchError, parallel, remove_trees, tail
 from bench.timing import Run
-from bench.trees import count_files, digest, disk_kib, listing, topmost
-from bench.workloads.base import Workload, compare
+from bench.trees import count_files, digest, listing, topmost
+from bench.workloads.base import Workload, compare, copied
 
 # The real cache of the package workload: what is installed, and the package that is removed.
 PACKAGE = "pandas"
@@ -169,13 +169,7 @@ class PackageWork(Workload):
         return cls(
             id="package",
             kind="package",
-            pristine=cache,
-            sources=[cache, venvs],
-            entries=entries,
-            files=files,
-            disk_kib=disk_kib([cache, venvs]),
-            text=text,
-            tools=list(tools),
+            **copied(cache, entries, text, tools, venvs),
             package=PACKAGE,
             expected=expected,
             uv_summary=uv_summary,

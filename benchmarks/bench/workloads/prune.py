@@ -14,8 +14,8 @@ from typing import Any
 from bench.commands import Commands
 from bench.common import BenchError
 from bench.timing import Run
-from bench.trees import count_files, disk_kib, entry_path, expected_after_prune, listing
-from bench.workloads.base import Workload, compare, ensure_generated
+from bench.trees import entry_path, expected_after_prune, listing
+from bench.workloads.base import Workload, compare, copied, ensure_generated
 
 ARG_BYTES = 512 * 1024  # stay well below ARG_MAX for `rm -rf PATHS...`
 
@@ -135,13 +135,7 @@ class PruneWork(Workload):
         return cls(
             id="prune",
             kind="prune",
-            pristine=pristine,
-            sources=[pristine],
-            entries=entries,
-            files=count_files(entries),
-            disk_kib=disk_kib([pristine]),
-            text=text,
-            tools=list(tools),
+            **copied(pristine, entries, text, tools),
             manifest_path=manifest_path,
             manifest=manifest,
             expected=expected_after_prune(entries, roots),

@@ -2,7 +2,7 @@
 what a package's name may be and how uv spells it.
 
 The part of uv's vocabulary that the quick paths need (`janitor dir`, a sweep of an empty
-cache, `--package` and `--keep` names), apart from the rest of it (`janitor.layout.uv`) so that
+cache, `--package` and `--keep` names), apart from the rest of it (`janitor.uv.layout`) so that
 they start quickly: standard library only, nothing but constants, patterns and the functions
 that read them.
 """

@@ -8,7 +8,7 @@ newer uv, a preview layout, another tool) is kept and named in a note. The newes
 is the reference: a plain sweep is its prune. Each release's bucket names come from the generated
 table (`releases`), or, for a uv newer than the table, from its binary (`uvbinary`); without any
 uv, janitor keeps the newest version of every kind on the disk. Pure, given the binaries' names;
-may import janitor.layout.
+may import janitor.uv.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from janitor.layout import releases
-from janitor.layout.names import MARKERS, TRASH_DIR, bucket_name
-from janitor.layout.uv import Kind, parse_bucket
+from janitor.uv import releases
+from janitor.uv.layout import Kind, parse_bucket
+from janitor.uv.names import MARKERS, TRASH_DIR, bucket_name
 
 Version = tuple[int, int, int]
 
@@ -72,7 +72,7 @@ def release(version: Version, path: Path | None = None) -> tuple[Release, str | 
     if names is not None:
         return Release(version, frozenset(names), path), None
     if path is not None:
-        from janitor.layout import uvbinary  # reading a binary is the rare case
+        from janitor.uv import binary as uvbinary  # reading a binary is the rare case
 
         read = uvbinary.bucket_names(path, releases.current_kinds())
         if read is not None:

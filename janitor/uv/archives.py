@@ -1,8 +1,8 @@
 """The archive bucket: what each archive holds (dist-infos, a venv's packages and which of them
 nothing else in it requires), and aliases.
 
-Blocking functions, one call per chunk of archives. May import janitor.inventory, janitor.layout
-and janitor.scan.measure.
+Blocking functions, one call per chunk of archives. May import janitor.inventory, janitor.uv
+and janitor.measure.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterable
 
 from janitor.inventory import Archive
-from janitor.layout import uv
-from janitor.scan.measure import measure
-from janitor.scan.walk import read_small
+from janitor.measure import measure
+from janitor.uv import layout as uv
+from janitor.uv.walk import read_small
 
 # A dist-info's METADATA headers end at the first blank line; requirements come before it.
 _HEADERS_LIMIT = 64 * 1024

@@ -1,21 +1,22 @@
 """uv's cache as a cache kind: scanned as the uvs followed lay it out, planned as their prune or
 `uv cache clean NAME`, its versions the wheels and source distributions of each package.
 
-May import janitor.scan, janitor.plan, janitor.graph, janitor.uvpolicy and janitor.kind.
+May import janitor.uv.scan, janitor.plan, janitor.graph, janitor.uv.policy and janitor.kind.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from janitor import plan
 from janitor.graph import build
 from janitor.kind import Prepared
-from janitor.layout.names import TRASH_DIR
-from janitor.scan.cache import scan
-from janitor.scan.walk import ScanOptions
-from janitor.uvpolicy import budget_trees, uv_cache
+from janitor.uv import lock, plan
+from janitor.uv.names import TRASH_DIR
+from janitor.uv.policy import budget_trees, uv_cache
+from janitor.uv.scan import scan
+from janitor.uv.walk import ScanOptions
 
 if TYPE_CHECKING:
     from janitor.sweep import Request
@@ -26,8 +27,12 @@ class UvKind:
 
     name = "uv"
     title = "uv cache"
-    locked = True
     trash = TRASH_DIR
+    size_counted_as = "`uv cache size`"
+
+    def hold(self, request: Request) -> AbstractAsyncContextManager[object]:
+        """uv's cache lock, held exclusively (as `uv cache prune` holds it)."""
+        return lock.exclusive(request.root, wait=request.wait, on_busy=request.on_busy)
 
     async def prepare(self, request: Request) -> Prepared:
         """Scan the cache with the releases followed and plan its prune or package removal."""

@@ -3,8 +3,8 @@
 One task per bucket (and per shard of the big ones) in an anyio task group; each task does its
 blocking I/O in a worker thread, a whole directory walk per thread hop (`walk`, `archives`), and
 adds what it finds to its own list of a `_Tasks`. Links are resolved afterwards (`links`) and
-trees measured on demand (`measure`). May import janitor.inventory, janitor.layout and
-janitor.scan.
+trees measured on demand (`janitor.measure`). May import janitor.inventory, janitor.pace and
+janitor.uv.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from pathlib import Path
 import anyio
 import anyio.abc
 
-from janitor.inventory import Archive, Environment, Inventory, Link, TopEntry
-from janitor.layout import uv
-from janitor.layout.follow import LIVE, Layout, References, Release, Status, plan_layout
-from janitor.layout.names import TRASH_DIR
-from janitor.scan.archives import scan_archive_chunk
-from janitor.scan.links import finish_links
-from janitor.scan.pace import Pace
-from janitor.scan.walk import (
+from janitor.inventory import Archive, Link
+from janitor.pace import Pace
+from janitor.uv import layout as uv
+from janitor.uv.archives import scan_archive_chunk
+from janitor.uv.follow import LIVE, Layout, References, Release, Status, plan_layout
+from janitor.uv.inventory import Environment, Inventory, TopEntry
+from janitor.uv.links import finish_links
+from janitor.uv.names import TRASH_DIR
+from janitor.uv.walk import (
     Found,
     ScanOptions,
     entries_of_shards,
@@ -47,7 +48,7 @@ async def scan(
 ) -> Inventory:
     """Scan the cache at `root` (an absolute, resolved path) into an Inventory.
 
-    `releases` are the uv releases followed, newest first (see janitor.layout.follow); None or
+    `releases` are the uv releases followed, newest first (see janitor.uv.follow); None or
     empty: no uv was found.
     """
     pace = Pace(limiter)

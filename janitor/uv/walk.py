@@ -3,7 +3,7 @@
 Each function here is blocking and walks one subtree in one call, so the scan makes one thread hop
 per subtree rather than per file. Links are read, never followed. No file contents are read except
 pointer files and link-file candidates, opened with O_NOATIME where possible so that use times do
-not move. May import janitor.inventory and janitor.layout.
+not move. May import janitor.inventory and janitor.uv.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from janitor.inventory import Entry, Revision, allocated, entries
-from janitor.layout import uv
+from janitor.inventory import allocated, entries
+from janitor.uv import layout as uv
+from janitor.uv.inventory import Entry, Revision
 
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
 

@@ -1,9 +1,9 @@
 """uv's on-disk vocabulary: bucket names, markers, link formats, pointer files and package names.
 
 Everything janitor knows about how uv lays out its cache lives here, so that scan, plan and the
-tests share one definition; the names the quick paths need are owned by `janitor.layout.names`
+tests share one definition; the names the quick paths need are owned by `janitor.uv.names`
 (light enough for them) and listed here with the rest. Pure functions only: no I/O. Imports
-nothing from janitor but janitor.layout.names.
+nothing from janitor but janitor.uv.names.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 import msgpack
 
-from janitor.layout.names import CACHEDIR_TAG as CACHEDIR_TAG
-from janitor.layout.names import CACHEDIR_TAG_SIGNATURE as CACHEDIR_TAG_SIGNATURE
-from janitor.layout.names import LOCK_FILE as LOCK_FILE
-from janitor.layout.names import MARKERS as MARKERS
-from janitor.layout.names import TRASH_DIR as TRASH_DIR
-from janitor.layout.names import bucket_name, split_bucket
-from janitor.layout.names import normalize as normalize
+from janitor.uv.names import CACHEDIR_TAG as CACHEDIR_TAG
+from janitor.uv.names import CACHEDIR_TAG_SIGNATURE as CACHEDIR_TAG_SIGNATURE
+from janitor.uv.names import LOCK_FILE as LOCK_FILE
+from janitor.uv.names import MARKERS as MARKERS
+from janitor.uv.names import TRASH_DIR as TRASH_DIR
+from janitor.uv.names import bucket_name, split_bucket
+from janitor.uv.names import normalize as normalize
 
 
 class Kind(str, enum.Enum):

@@ -6,7 +6,7 @@ measures many trees at once and keeps the hard links that cross them, so that wh
 selection of them frees is exact: a file's blocks are freed when every one of its links is in a
 removed tree, or is a content-addressed object that only removed trees link to. Links are never
 followed. `measure_plan` attaches to a plan what each item frees.
-May import janitor.inventory, janitor.plan and janitor.scan.pace.
+May import janitor.inventory, janitor.plan and janitor.pace.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 import anyio
 
 from janitor.inventory import Usage, allocated
+from janitor.pace import Pace
 from janitor.plan import Plan
-from janitor.scan.pace import Pace
 
 
 def measure(path: str) -> Usage:

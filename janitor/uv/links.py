@@ -1,7 +1,7 @@
 """Where links lead: lexical resolution where it is exact, the OS's where it is not.
 
 Every link is judged by where it really leads, never followed to delete. May import
-janitor.inventory and janitor.layout.
+janitor.inventory and janitor.uv.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from janitor.inventory import Archive, Link, LinkState
-from janitor.scan.walk import RawLink
+from janitor.uv.walk import RawLink
 
 _MAX_HOPS = 40  # symlinks followed in one resolution before it counts as a loop
 

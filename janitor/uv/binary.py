@@ -10,7 +10,7 @@ module owns finding and decoding that chain, for Linux and macOS `uv` and Window
   of the one before. A stretch of two or more tokens is a chain.
 - The first token's kind may carry a glued tail of the literal before it (`elementswheels-v8`). It
   is split off with the caller's vocabulary of kinds, `kinds`: no list of kinds is written here;
-  janitor passes `janitor.layout.releases.current_kinds()`, the kinds of the newest release of the
+  janitor passes `janitor.uv.releases.current_kinds()`, the kinds of the newest release of the
   generated table (the table's generator passes every kind it knows). A chain that starts cleanly
   (after a control byte) needs none. A first token that cannot be split with confidence makes the
   answer None.
@@ -24,7 +24,7 @@ module owns finding and decoding that chain, for Linux and macOS `uv` and Window
 
 The answer is None unless the result holds an `archive-v<N>` bucket and at least six buckets; a
 file that cannot be read raises OSError. Standard library only; imports nothing from janitor but
-janitor.layout.names.
+janitor.uv.names.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from janitor.layout.names import bucket_name
+from janitor.uv.names import bucket_name
 
 # One `<kind>-v<N>` literal: kind words of lowercase letters joined by hyphens, N without leading
 # zeros. Only ever run over a short stretch (at most _MAX_STRETCH bytes), never over the file.

@@ -3,8 +3,7 @@ its buckets, whether access times are kept, the lock, and what an interrupted ru
 
 Read-only: it lists, scans, stats and tries the lock without waiting, and changes nothing. Each
 finding that needs the user's attention is a problem; the CLI exits 1 when there is one. May
-import janitor.finduv, janitor.locate, janitor.lock, janitor.layout, janitor.scan, janitor.plan,
-janitor.inventory and janitor.errors.
+import janitor.uv, janitor.measure, janitor.plan, janitor.inventory and janitor.errors.
 """
 
 from __future__ import annotations
@@ -17,14 +16,14 @@ from pathlib import Path
 
 import anyio
 
-from janitor import finduv, locate, lock, plan
 from janitor.errors import Refused
-from janitor.inventory import Inventory
-from janitor.layout import follow
-from janitor.layout.names import LOCK_FILE, TRASH_DIR
-from janitor.scan.cache import scan
-from janitor.scan.measure import measure_plan
-from janitor.scan.walk import ScanOptions
+from janitor.measure import measure_plan
+from janitor.plan import Plan
+from janitor.uv import finduv, follow, locate, lock, plan
+from janitor.uv.inventory import Inventory
+from janitor.uv.names import LOCK_FILE, TRASH_DIR
+from janitor.uv.scan import scan
+from janitor.uv.walk import ScanOptions
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class UvView:
     current: tuple[str, ...]  # its buckets that are on the disk
     stale: tuple[str, ...]  # top-level names its own prune would remove
     # Everything its own prune would remove, measured; None when the cache was not scanned.
-    prune: plan.Plan | None = None
+    prune: Plan | None = None
 
 
 @dataclass(frozen=True)
@@ -195,9 +194,7 @@ def _trash(root: Path, problems: list[str]) -> list[str]:
     return trash
 
 
-async def _prunes(
-    root: Path, releases: Sequence[follow.Release]
-) -> dict[follow.Version, plan.Plan]:
+async def _prunes(root: Path, releases: Sequence[follow.Release]) -> dict[follow.Version, Plan]:
     """What each release's own `uv cache prune` would remove, measured as a sweep measures it."""
     found = {}
     for release in releases:

@@ -4,7 +4,7 @@ A version is a link in the wheels bucket with its pointer files, or a version di
 sdists bucket, in the buckets of the uvs followed; `uv_cache` hands those to the generic
 policies (janitor.policy) with the archives they orphan described as a uv plan describes them.
 Pure. May import janitor.inventory, janitor.graph, janitor.plan, janitor.policy and
-janitor.layout.
+janitor.uv.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from janitor.graph import Graph
-from janitor.inventory import Inventory, Link
-from janitor.layout import uv
-from janitor.plan import Item, Plan, archive_items
+from janitor.inventory import Link
+from janitor.plan import Item, Plan
 from janitor.policy import Cache, Space, Version
+from janitor.uv import layout as uv
+from janitor.uv.inventory import Inventory
+from janitor.uv.plan import archive_items
 
 
 def versions(inventory: Inventory) -> list[Version]:

@@ -2,7 +2,7 @@
 
 uv holds a shared `flock` on that file for each command's whole life and takes it exclusively to
 clean. On Unix this is `fcntl.flock` (never `lockf`: on Linux the two do not see each other); on
-Windows `LockFileEx` over the whole range, as uv does. May import janitor.errors and janitor.layout.
+Windows `LockFileEx` over the whole range, as uv does. May import janitor.errors and janitor.uv.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 
 from janitor.errors import CacheBusy, Refused
-from janitor.layout.names import LOCK_FILE
+from janitor.uv.names import LOCK_FILE
 
 _UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 _POLL_MIN = 0.02

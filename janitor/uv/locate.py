@@ -2,7 +2,7 @@
 
 The order is uv's: `--cache-dir`, then `UV_CACHE_DIR`, then what the newest uv found answers to
 `uv cache dir` (which reads uv.toml's `cache-dir`), and only without a uv, uv's default places.
-Standard library only (with janitor.errors, janitor.finduv and janitor.layout.names, the light
+Standard library only (with janitor.errors, janitor.uv.finduv and janitor.uv.names, the light
 part of uv's vocabulary), so that `janitor dir` starts quickly.
 """
 
@@ -14,9 +14,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from janitor import finduv
 from janitor.errors import Refused
-from janitor.layout.names import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, MARKERS, split_bucket
+from janitor.uv import finduv
+from janitor.uv.names import CACHEDIR_TAG, CACHEDIR_TAG_SIGNATURE, MARKERS, split_bucket
 
 
 class Source(str, enum.Enum):

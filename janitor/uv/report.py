@@ -5,7 +5,7 @@ The size is counted as `du -s --block-size=1` does (and `uv cache size`, which e
 allocated blocks of every inode once, directories included. What a sweep frees is measured on the
 plans a sweep would carry out, all trees together, so that hard links between them (archives and
 cached environments, the content-addressed store) are counted once and only when their last link
-goes. May import janitor.inventory, janitor.plan, janitor.scan, janitor.layout and janitor.graph.
+goes. May import janitor.inventory, janitor.plan, janitor.uv.scan, janitor.uv and janitor.graph.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from janitor import graph, plan
-from janitor.inventory import Inventory, describe_packages
-from janitor.layout.follow import Release, Status
-from janitor.scan.cache import scan
-from janitor.scan.measure import Census, disk_usage, measured, take_census
-from janitor.scan.walk import ScanOptions
+from janitor import graph
+from janitor.inventory import describe_packages
+from janitor.measure import Census, disk_usage, measured, take_census
+from janitor.plan import Plan
+from janitor.uv import plan
+from janitor.uv.follow import Release, Status
+from janitor.uv.inventory import Inventory, packages_by_archive
+from janitor.uv.scan import scan
+from janitor.uv.walk import ScanOptions
 
 # Top-level names that are buckets (not markers, janitor's trash, `.tmp*` or strays).
 _BUCKETS = frozenset({Status.CURRENT, Status.OTHER, Status.STALE, Status.UNKNOWN})
@@ -46,15 +49,15 @@ class Report:
     buckets: Mapping[str, int]  # bucket -> bytes on disk (shared blocks counted once)
     bucket_status: Mapping[str, str]  # bucket -> its status for the uvs followed
     everything: int  # what removing the whole cache would free (blocks not linked from outside)
-    prune: plan.Plan  # a plain sweep, measured
-    prune_ci: plan.Plan  # `--ci`, measured
+    prune: Plan  # a plain sweep, measured
+    prune_ci: Plan  # `--ci`, measured
     packages: tuple[PackageRow, ...]
     environments: tuple[tuple[str, str | None], ...]  # (path, its packages in one line)
     notes: tuple[str, ...] = ()
 
 
 def _trees(
-    inventory: Inventory, plans: Sequence[plan.Plan], owned: Mapping[str, Sequence[str]]
+    inventory: Inventory, plans: Sequence[Plan], owned: Mapping[str, Sequence[str]]
 ) -> list[str]:
     """Every tree the plans remove, every package's own trees, and every top-level entry."""
     paths = {path for one in plans for path in one.trees}
@@ -67,7 +70,7 @@ def _owned(inventory: Inventory) -> dict[str, list[str]]:
     owned: dict[str, list[str]] = {}
     for entry in inventory.entries:
         owned.setdefault(entry.package, []).append(entry.path)
-    for archive_id, pairs in graph.packages_by_archive(inventory).items():
+    for archive_id, pairs in packages_by_archive(inventory).items():
         archive = inventory.archives[archive_id]
         if archive.venv or archive.is_link:
             continue
@@ -128,7 +131,7 @@ async def build(root: Path, releases: Sequence[Release], notes: Sequence[str] = 
 
 def _package_rows(
     inventory: Inventory,
-    per_package: Mapping[str, plan.Plan],
+    per_package: Mapping[str, Plan],
     census: Census,
     owned: Mapping[str, Sequence[str]],
     objects: bool,

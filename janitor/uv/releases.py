@@ -6,15 +6,15 @@ releases sharing one set of names, as space-separated strings), the version key 
 bucket names, for janitor and for the generator alike.
 
 Pure data and pure functions; imports nothing from janitor but its table and
-janitor.layout.names.
+janitor.uv.names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from janitor.layout import releases_table
-from janitor.layout.names import split_bucket
+from janitor.uv import releases_table
+from janitor.uv.names import split_bucket
 
 Table = Sequence[tuple[str, tuple[str, ...]]]
 Runs = tuple[tuple[str, str], ...]
