@@ -162,8 +162,7 @@ for line in sys.stdin:
             os.environ.pop(KILL_AFTER, None)
             os.environ.update(env)
             if KILL_AFTER in env:
-                from tests.forkservers import PROJECT, ForkServers
-from tests.killhook import install
+                from tests.killhook import install
 
                 install(int(env[KILL_AFTER]))
             sys.argv = ["janitor", *argv]
