@@ -41,6 +41,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(name="uv-releases")
 def uv_releases(session: nox.Session) -> None:
-    """Regenerate janitor/layout/releases_table.py from every uv release on the package index."""
+    """Regenerate janitor/uv/releases_table.py from every uv release on the package index."""
     session.install("-e", ".")
     session.run("python", "-m", "tools.uv_releases", *session.posargs)
