@@ -7,18 +7,22 @@ imported only when there is a file to parse. Imports janitor.units, janitor.erro
 janitor.uv.names.
 """
 
-# No `from __future__ import annotations`: NamedTuple turns string annotations into ForwardRefs,
-# compiling each, which costs the quick path more than this whole module does otherwise.
+from __future__ import annotations
+
 import datetime
 import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from janitor.errors import UsageError
 from janitor.units import parse_duration, parse_size
 from janitor.uv.names import is_package_name, normalize
+
+# `typing` is for the type checker only: importing it costs the quick path ~2 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 APP_NAME = "janitor"
 CONFIG_FILE = "config.toml"
@@ -36,10 +40,12 @@ class ConfigError(UsageError):
         super().__init__(f"{where}: {self.problem}")
 
 
-class SweepDefaults(NamedTuple):
-    """Values from `[sweep]`; None where the file does not set them.
+class SweepDefaults:
+    """Values from `[sweep]`; None where the file does not set them. Immutable.
 
-    A NamedTuple rather than a dataclass: importing dataclasses costs the quick path its time.
+    A plain class rather than a NamedTuple or a dataclass: either needs `typing` or
+    `dataclasses`, whose import costs the quick path more than this whole module. The fields are
+    the annotated class attributes; the constructor takes them by keyword.
     """
 
     older_than: datetime.timedelta | None = None
@@ -56,6 +62,34 @@ class SweepDefaults(NamedTuple):
     uv: tuple[Path, ...] | None = None
     # Not from the file: why the default file could not be read (a warning, not an error).
     warning: str | None = None
+
+    def __init__(self, **values: object) -> None:
+        unknown = sorted(values.keys() - _FIELDS)
+        if unknown:
+            raise TypeError(f"SweepDefaults has no field {unknown[0]!r}")
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SweepDefaults is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SweepDefaults):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        given = (f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"SweepDefaults({', '.join(given)})"
+
+
+_FIELDS = tuple(SweepDefaults.__annotations__)
 
 
 class _Invalid(Exception):

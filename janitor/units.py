@@ -14,7 +14,9 @@ import re
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 _DURATION_UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
-_DURATION_RE = re.compile(r"(?P<count>[0-9]{1,15})(?P<unit>[a-zA-Z]+)")
+# Patterns as text: `re` compiles each on first use and keeps it, so a run that parses no
+# duration or size (most of the quick path) does not pay for compiling them at import.
+_DURATION_PATTERN = r"(?P<count>[0-9]{1,15})(?P<unit>[a-zA-Z]+)"
 DURATION_FORMS = (
     "a whole number followed by w (weeks), d (days), h (hours), min (minutes) or s (seconds), "
     "largest unit first: 30d, 12h, 1w2d, 90min"
@@ -32,7 +34,7 @@ _SIZE_UNITS: dict[str, int] = {
     **{f"{letter}ib": 1024**power for power, letter in _PREFIXES},
     **{f"{letter}b": 1000**power for power, letter in _PREFIXES},
 }
-_SIZE_RE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[a-zA-Z]*)")
+_SIZE_PATTERN = r"(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[a-zA-Z]*)"
 SIZE_FORMS = (
     "a number of bytes or a number with a unit: KiB, MiB, GiB, TiB, PiB (1024), "
     "kB, MB, GB, TB, PB (1000), K, M, G, T, P (1024): 10GiB, 500MB, 1.5G"
@@ -48,7 +50,7 @@ def parse_duration(text: str) -> datetime.timedelta:
     last_rank = -1
     position = 0
     ranks = list(_DURATION_UNITS)
-    for match in _DURATION_RE.finditer(stripped):
+    for match in re.finditer(_DURATION_PATTERN, stripped):
         unit = match["unit"]
         if match.start() != position:
             break
@@ -103,7 +105,7 @@ def format_elapsed(duration: datetime.timedelta) -> str:
 
 def parse_size(text: str) -> int:
     """Bytes in `10GiB`, `500MB`, `1.5G` or `4096` (unit case-insensitive, rounded down)."""
-    match = _SIZE_RE.fullmatch(text.strip())
+    match = re.fullmatch(_SIZE_PATTERN, text.strip())
     factor = _SIZE_UNITS.get(match["unit"].lower()) if match else None
     if match is None or factor is None:
         raise ValueError(f"invalid size {text!r}: expected {SIZE_FORMS}")

@@ -192,7 +192,7 @@ def test_parse_config_resolves_beside_the_named_file(tmp_path: Path) -> None:
 
 def test_defaults_are_frozen() -> None:
     with pytest.raises(AttributeError):
-        SweepDefaults().ci = True  # type: ignore[misc]
+        SweepDefaults().ci = True
 
 
 @pytest.mark.skipif(

@@ -27,6 +27,7 @@ HEAVY = (
     "msgpack",
     "packaging",
     "dataclasses",
+    "typing",
     "janitor.cli.commands",
     "janitor.uv.scan",
     "janitor.remove",

@@ -21,13 +21,14 @@ MARKERS = frozenset({CACHEDIR_TAG, ".gitignore", ".git", LOCK_FILE})
 # so that a rename is atomic (same filesystem); uv's own prune treats it as an unknown entry.
 TRASH_DIR = ".janitor-trash"
 
-# A bucket: `<kind>-v<N>` (`wheels-v8`, `built-wheels-v3`).
-_BUCKET_RE = re.compile(r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$")
+# A bucket: `<kind>-v<N>` (`wheels-v8`, `built-wheels-v3`). As text, compiled by `re` on first
+# use: `janitor dir` and a sweep of an empty cache never read a bucket name.
+_BUCKET_PATTERN = r"^(?P<kind>[a-z][a-z0-9-]*?)-v(?P<version>[0-9]{1,6})$"
 
 
 def split_bucket(name: str) -> tuple[str, int] | None:
     """(kind, version) of a bucket name: `("wheels", 8)` of `wheels-v8`; None for other names."""
-    match = _BUCKET_RE.match(name)
+    match = re.match(_BUCKET_PATTERN, name)
     if match is None:
         return None
     return match["kind"], int(match["version"])
