@@ -13,6 +13,7 @@ import pytest
 
 from tests.hubfactory import HubCache, fill, standard_hub
 from tests.hubserver import Hub
+from tests.scenes import Scene, build_scene
 from tests.uvfactory import UvCache, build_cache, copy_cache
 
 # Variables that could lead uv (or janitor) to a cache, a config or a log the tests do not own.
@@ -128,3 +129,9 @@ def hub_cache(pristine_hub: HubCache, tmp_path: Path) -> HubCache:
     root = tmp_path / "hub"
     shutil.copytree(pristine_hub.root, root, symlinks=True)
     return dataclasses.replace(pristine_hub, root=root)
+
+
+@pytest.fixture(scope="module")
+def small_scene(pristine_cache: UvCache, tmp_path_factory: pytest.TempPathFactory) -> Scene:
+    """The genuine cache, with links out of it (the crash and Ctrl-C tests' small cache)."""
+    return build_scene(pristine_cache, tmp_path_factory, "small-scene")

@@ -35,15 +35,14 @@ from typer.testing import CliRunner
 from janitor.cli.commands import app
 from janitor.errors import EXIT_INTERRUPTED
 from tests.forkservers import PROJECT, ForkServers
-from tests.test_kill import (
+from tests.scenes import (
     SWEEPS,
     Expected,
     Scene,
+    build_scene,
     check_killed,
     count_mutations,
     expect,
-    grow,
-    plant_outside,
     rerun,
     sweep_args,
     sweep_env,
@@ -188,25 +187,10 @@ def janitors() -> Iterator[Janitors]:
 
 
 @pytest.fixture(scope="module")
-def small_scene(pristine_cache: UvCache, tmp_path_factory: pytest.TempPathFactory) -> Scene:
-    """The genuine cache, with links out of it."""
-    work = tmp_path_factory.mktemp("small-scene")
-    base = work / "cache"
-    copy_cache(pristine_cache.root, base)
-    plant_outside(base, work / "outside", pristine_cache)
-    return Scene(base, work / "outside", snapshot(base))
-
-
-@pytest.fixture(scope="module")
 def large_scene(pristine_cache: UvCache, tmp_path_factory: pytest.TempPathFactory) -> Scene:
     """The genuine cache grown by uv with two archives of 12,000 files (one left dangling), with
     links out of it: a sweep long enough for worker processes to start."""
-    work = tmp_path_factory.mktemp("large-scene")
-    base = work / "cache"
-    copy_cache(pristine_cache.root, base)
-    grow(base, work, n_files=12_000)
-    plant_outside(base, work / "outside", pristine_cache)
-    return Scene(base, work / "outside", snapshot(base))
+    return build_scene(pristine_cache, tmp_path_factory, "large-scene", grown=12_000)
 
 
 def workers_of(root: Path) -> list[int]:
