@@ -84,8 +84,12 @@ class Version:
 Orphans = Callable[[Collection[str]], list[Item]]
 
 
-def _version_key(version: str) -> tuple[int, Any]:
-    from packaging.version import InvalidVersion  # only --keep-versions orders versions
+def version_order(version: str) -> tuple[int, Any]:
+    """A sort key of a version string: PEP 440 order, versions that do not parse first (as text).
+
+    The one order of versions: --keep-versions, the report's and `why`'s listings.
+    """
+    from packaging.version import InvalidVersion  # imported only where versions are ordered
     from packaging.version import Version as Parsed
 
     try:
@@ -212,7 +216,7 @@ def _take_surplus(versions: Sequence[Version], keep: int, taken: _Taken) -> None
     for group in groups.values():
         ordered = sorted(
             group,
-            key=lambda v: v.order if v.order is not None else _version_key(v.version),
+            key=lambda v: v.order if v.order is not None else version_order(v.version),
             reverse=True,
         )
         # Versions of the same number (several wheels of one release) count once.

@@ -143,15 +143,9 @@ def _why_blob(etag: str, cache_dir: Path | None, json_output: bool) -> None:
 
 def _key(versions: list[str]) -> tuple[tuple[int, Any], ...]:
     """Oldest version first (PEP 440), versions that do not parse before the rest."""
-    from packaging.version import InvalidVersion, Version
+    from janitor.policy import version_order
 
-    keys: list[tuple[int, Any]] = []
-    for version in versions:
-        try:
-            keys.append((1, Version(version)))
-        except InvalidVersion:
-            keys.append((0, version))
-    return tuple(sorted(keys))
+    return tuple(sorted(version_order(version) for version in versions))
 
 
 def _archive_view(inventory: Inventory, graph: Graph, archive_id: str) -> tuple[Any, ...]:

@@ -5,7 +5,8 @@ The size is counted as `du -s --block-size=1` does (and `uv cache size`, which e
 allocated blocks of every inode once, directories included. What a sweep frees is measured on the
 plans a sweep would carry out, all trees together, so that hard links between them (archives and
 cached environments, the content-addressed store) are counted once and only when their last link
-goes. May import janitor.inventory, janitor.plan, janitor.uv.scan, janitor.uv and janitor.graph.
+goes. May import janitor.inventory, janitor.plan, janitor.policy, janitor.uv.scan, janitor.uv and
+janitor.graph.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from janitor import graph
 from janitor.inventory import describe_packages
 from janitor.measure import Census, disk_usage, measured, take_census
 from janitor.plan import Plan
+from janitor.policy import version_order
 from janitor.uv import plan
 from janitor.uv.follow import Release, Status
 from janitor.uv.inventory import Inventory, packages_by_archive
@@ -152,7 +154,7 @@ def _package_rows(
         rows.append(
             PackageRow(
                 name,
-                tuple(sorted(versions.get(name, ()), key=_version_key)),
+                tuple(sorted(versions.get(name, ()), key=version_order)),
                 archives.get(name, 0),
                 frees,
                 _occupied(census, owned.get(name, ())),
@@ -172,12 +174,3 @@ def _environments(inventory: Inventory) -> tuple[tuple[str, str | None], ...]:
                 detail = describe_packages(venv.packages, venv.roots)
         environments.append((env.path, detail))
     return tuple(environments)
-
-
-def _version_key(version: str) -> tuple[int, object]:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
