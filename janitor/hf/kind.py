@@ -10,9 +10,8 @@ May import janitor.hf, janitor.graph, janitor.plan, janitor.policy and janitor.k
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Collection
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -82,7 +81,7 @@ class HubKind:
     def hold(self, request: Request) -> AbstractAsyncContextManager[object]:
         """Nothing: the hub has no whole-cache lock; the scan sees running downloads by their
         per-blob locks and keeps their repositories."""
-        return contextlib.nullcontext()
+        return nullcontext()
 
     async def prepare(self, request: Request) -> Prepared:
         """Scan the cache and plan the prune, or the removal of what was named."""
