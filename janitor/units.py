@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 _DURATION_UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "min": 60, "s": 1}
 # Patterns as text: `re` compiles each on first use and keeps it, so a run that parses no
@@ -109,6 +108,8 @@ def parse_size(text: str) -> int:
     factor = _SIZE_UNITS.get(match["unit"].lower()) if match else None
     if match is None or factor is None:
         raise ValueError(f"invalid size {text!r}: expected {SIZE_FORMS}")
+    from decimal import ROUND_FLOOR, Decimal, InvalidOperation  # only here: ~1 ms to import
+
     try:
         number = Decimal(match["number"])
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimals

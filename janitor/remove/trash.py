@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -37,7 +36,7 @@ class Trash:
         self.ops = ops
         self.renamed: set[str] = set()  # plan items moved into the trash
         self._real_dirs: set[str] = {str(root)}
-        self._token = secrets.token_hex(4)
+        self._token = os.urandom(4).hex()  # as secrets.token_hex, without its hmac import
         self._seq = 0
 
     def target(self, item: Item) -> str:
