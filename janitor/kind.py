@@ -34,10 +34,12 @@ class Prepared:
 
     root: Path
     refs: Referencing  # its links and the trees they reference (archives, blobs)
-    versions: Sequence[Version]  # what the policies evict: one cached version each
+    # What the policies evict, one cached version each, and the referenced trees whose last link
+    # a set of removed paths holds; a kind may leave both empty when the request has no policy.
+    versions: Sequence[Version]
     base: Plan  # the prune, or the removal of what was named
     graph: Graph
-    orphans: Orphans  # the referenced trees whose last link a set of removed paths holds
+    orphans: Orphans
     budget_trees: Sequence[str]  # every tree a size budget may count
     objects: tuple[str, ...] = ()  # shards of a content-addressed store, swept in place
     # The kind's last word on a plan a policy grew (the hub: a repository with no revision

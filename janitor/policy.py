@@ -15,7 +15,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from janitor.eviction import Budget, evict
 from janitor.graph import Graph, Referencing, covering
 from janitor.inventory import Link
 from janitor.measure import Census, Ledger
@@ -160,6 +159,8 @@ def apply_together(caches: Sequence[Cache], policy: Policy) -> list[Plan]:
         spaces = [cache.space for cache in caches]
         if any(space is None for space in spaces):
             raise ValueError("a size budget needs each cache's measured space")
+        from janitor.eviction import Budget, evict  # only a size budget evicts
+
         budget = Budget(policy, [space for space in spaces if space is not None])
         warned, noted = evict(lanes, budget)
         lanes[0].warnings.extend(warned)

@@ -8,7 +8,7 @@ the parent (the cache lock included) exists in them; `-I -S` keep out the user's
 site packages, and `worker` needs nothing but the standard library. They only ever receive paths in
 the cache's trash (or trees the engine checked), and end when their input closes: a parent that is
 killed leaves them nothing more to do than finish their batch.
-May import janitor.remove.result and janitor.remove.worker.
+May import janitor.remove.result; `worker.py` it runs as a file, never imports.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from janitor.remove import worker as worker_script
-from janitor.remove.result import Result
+from janitor.remove.result import HEADER, Result
 
-_SCRIPT = Path(worker_script.__file__).resolve()
+# What a worker runs: a file of its own, not imported here (only the workers need it).
+_SCRIPT = Path(__file__).resolve().with_name("worker.py")
 
 
 def usable_cpus() -> int:
@@ -77,9 +77,9 @@ class Worker:
         request = (work, entries, seconds)
         data = marshal.dumps(request)
         try:
-            await self._send.send(worker_script.HEADER.pack(len(data)) + data)
-            header = await self._receive.receive_exactly(worker_script.HEADER.size)
-            reply = await self._receive.receive_exactly(worker_script.HEADER.unpack(header)[0])
+            await self._send.send(HEADER.pack(len(data)) + data)
+            header = await self._receive.receive_exactly(HEADER.size)
+            reply = await self._receive.receive_exactly(HEADER.unpack(header)[0])
         except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, OSError):
             raise WorkerLost(f"deletion worker {self.pid} ended") from None
         return [Result._make(result) for result in marshal.loads(reply)]

@@ -5,7 +5,11 @@ A result crosses the pipe from a worker process as a plain tuple. Standard libra
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
+
+# The length prefix of each marshal frame on a worker's pipe, both ways.
+HEADER = struct.Struct("<I")
 
 
 class Result(NamedTuple):

@@ -14,7 +14,6 @@ import contextlib
 import marshal
 import os
 import signal
-import struct
 import sys
 from typing import Any, BinaryIO
 
@@ -23,9 +22,7 @@ if __name__ == "__main__":  # after the standard library, so that nothing there 
 
 from janitor.remove.deleter import Deleter
 from janitor.remove.fsops import Ops
-from janitor.remove.result import Result
-
-HEADER = struct.Struct("<I")
+from janitor.remove.result import HEADER, Result
 
 
 def write_frame(stream: BinaryIO, value: list[Result]) -> None:

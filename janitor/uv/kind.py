@@ -6,6 +6,7 @@ May import janitor.uv.scan, janitor.plan, janitor.graph, janitor.uv.policy and j
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -14,11 +15,11 @@ from janitor.graph import build
 from janitor.kind import Prepared
 from janitor.uv import lock, plan
 from janitor.uv.names import TRASH_DIR
-from janitor.uv.policy import budget_trees, uv_cache
 from janitor.uv.scan import scan
 from janitor.uv.walk import ScanOptions
 
 if TYPE_CHECKING:
+    from janitor.plan import Item
     from janitor.sweep import Request
 
 
@@ -49,6 +50,13 @@ class UvKind:
             base = plan.prune(inventory, ci=request.ci, graph=graph)
         if request.notes:
             base = replace(base, notes=(*request.notes, *base.notes))
+        if not policy.active:
+            # Only a policy reads the versions: a plain prune does not build them.
+            return Prepared(
+                request.root, inventory, (), base, graph, _no_orphans, (), inventory.files_shards
+            )
+        from janitor.uv.policy import budget_trees, uv_cache
+
         cache = uv_cache(inventory, base, None, graph)
         return Prepared(
             request.root,
@@ -60,6 +68,10 @@ class UvKind:
             budget_trees(inventory, base, cache.versions) if policy.sized else (),
             inventory.files_shards,
         )
+
+
+def _no_orphans(removed: Collection[str]) -> list[Item]:
+    return []
 
 
 UV = UvKind()
