@@ -6,7 +6,7 @@ May import janitor.uv.scan, janitor.plan, janitor.graph, janitor.uv.policy and j
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from janitor.uv.walk import ScanOptions
 
 if TYPE_CHECKING:
     from janitor.plan import Item
+    from janitor.policy import Orphans, Version
     from janitor.sweep import Request
 
 
@@ -50,23 +51,18 @@ class UvKind:
             base = plan.prune(inventory, ci=request.ci, graph=graph)
         if request.notes:
             base = replace(base, notes=(*request.notes, *base.notes))
-        if not policy.active:
-            # Only a policy reads the versions: a plain prune does not build them.
-            return Prepared(
-                request.root, inventory, (), base, graph, _no_orphans, (), inventory.files_shards
-            )
-        from janitor.uv.policy import budget_trees, uv_cache
+        versions: Sequence[Version] = ()
+        orphans: Orphans = _no_orphans
+        trees: Sequence[str] = ()
+        if policy.active:  # only a policy reads the versions: a plain prune builds none
+            from janitor.uv.policy import budget_trees, uv_cache
 
-        cache = uv_cache(inventory, base, None, graph)
+            cache = uv_cache(inventory, base, None, graph)
+            versions, orphans = cache.versions, cache.orphans
+            if policy.sized:
+                trees = budget_trees(inventory, base, versions)
         return Prepared(
-            request.root,
-            inventory,
-            cache.versions,
-            base,
-            graph,
-            cache.orphans,
-            budget_trees(inventory, base, cache.versions) if policy.sized else (),
-            inventory.files_shards,
+            request.root, inventory, versions, base, graph, orphans, trees, inventory.files_shards
         )
 
 
