@@ -172,8 +172,8 @@ def print_workload_notes(
             x = row["extra"]
             versions = work.manifest["versions"]
             lines.append(
-                f"  {where}: {versions} versions, budget {mib(work.budget)} of "
-                f"{mib(work.manifest['disk_bytes'])}: evicted {x['versions_evicted']} versions "
+                f"  {where}: {versions} versions, budget {mib(x['budget'])} of "
+                f"{mib(x['disk_before'])}: evicted {x['versions_evicted']} versions "
                 f"({row['files_removed']:.0f} files) in {row['median_s']:.3f} s "
                 f"({row['median_s'] / versions * 1e3:.2f} ms per version in the cache), "
                 f"{mib(x['disk_after'])} left; {x['evicted_beyond_budget']} of the newest "

@@ -85,19 +85,18 @@ def differences(left: set[str], expected: set[str], reference: str) -> list[str]
 
 
 def disk_usage(path: Path | str) -> int:
-    """Bytes allocated to the files (not directories) of a tree, each inode once, as janitor's
-    `--max-size` counts the cache."""
+    """Bytes allocated to a tree, directories and the root included, each inode once: what
+    `du -s --block-size=1` and `uv cache size` count, and janitor's `--max-size` with them."""
     seen: set[tuple[int, int]] = set()
-    total = 0
+    total = os.lstat(path).st_blocks * 512
     stack = [str(path)]
     while stack:
         with os.scandir(stack.pop()) as it:
             for entry in it:
+                st = entry.stat(follow_symlinks=False)
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
-                    continue
-                st = entry.stat(follow_symlinks=False)
-                if st.st_nlink > 1:
+                elif st.st_nlink > 1:
                     if (st.st_dev, st.st_ino) in seen:
                         continue
                     seen.add((st.st_dev, st.st_ino))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.gen.layout import ARCHIVE, GENERATOR_VERSION, TAG, WHEELS
+from bench.gen.layout import GENERATOR_VERSION, TAG, WHEELS
 from bench.gen.plan import Plan, manifest_path, write_plan
 from bench.gen.rand import Ids, Names, loguniform, split_count
 from bench.gen.shapes import WheelSpec
@@ -93,11 +93,6 @@ def _listed(dest: Path, times: Sequence[VersionTimes]) -> list[dict[str, Any]]:
                 "version": u.wheel.version,
                 "created_ns": v.created_ns,
                 "used_ns": v.used_ns,
-                # What evicting the version frees: its archive and its pointer files.
-                "disk": disk_usage(dest / ARCHIVE / u.archive_id)
-                + sum(
-                    os.lstat(f"{dest / v.link}{ext}").st_blocks * 512 for ext in (".rev", ".lock")
-                ),
             }
         )
     return listed

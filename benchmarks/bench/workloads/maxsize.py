@@ -1,12 +1,13 @@
-"""The max-size workload: `janitor sweep --max-size` (half the cache's size on disk) on a clean
-synthetic cache of many versions (gencache.py --versions), janitor alone; the run must evict least
-recently used versions first, whole, and end under the budget."""
+"""The max-size workload: `janitor sweep --max-size` (half the size on disk of each fresh copy)
+on a clean synthetic cache of many versions (gencache.py --versions), janitor alone; the run must
+evict least recently used versions first, whole, and end under the budget."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,12 @@ class MaxSizeWork(Workload):
     """`janitor sweep --max-size` (half the cache) on a clean cache of many small versions."""
 
     manifest: dict[str, Any]
-    budget: int  # bytes on disk, hard links once, as janitor counts them
     keep: set[str]  # what is not a version: it must survive
+    # Measured on each fresh copy by `prepare` (janitor runs this workload alone, so a round has
+    # one copy): directories take blocks on ext4 and none on tmpfs, so the figures are the copy's.
+    size: int = 0  # the copy's size, counted as du, `uv cache size` and janitor count it
+    budget: int = 0  # half of it
+    disk: dict[str, int] = field(default_factory=dict)  # what evicting each version frees
 
     @classmethod
     def load(
@@ -84,19 +89,17 @@ class MaxSizeWork(Workload):
         pristine, manifest_path = ensure_generated(workdir, name, args, fits, jobs)
         manifest = json.loads(manifest_path.read_text())
         entries = listing(pristine)
-        budget = manifest["disk_bytes"] // 2
         keep = _not_versions(entries, manifest)
         text = (
             f"{manifest['versions']} versions of {manifest['packages']} packages, "
             f"{manifest['files']} files, {mib(manifest['disk_bytes'])} on disk; "
-            f"--max-size {budget} ({mib(budget)}, half)"
+            "--max-size half of each copy's size"
         )
         return cls(
             id=f"max-size-{versions}" if several else "max-size",
             kind="max-size",
             **copied(pristine, entries, text, tools),
             manifest=manifest,
-            budget=budget,
             keep=keep,
         )
 
@@ -107,6 +110,14 @@ class MaxSizeWork(Workload):
 
     def prepare(self, cache: Path) -> None:
         apply_times(cache, self.manifest["entries"])
+        self.size = disk_usage(cache)
+        self.budget = self.size // 2
+        # What evicting a version frees: its archive (directories included) and its pointer files.
+        self.disk = {
+            v["archive"]: disk_usage(cache / ARCHIVE / v["archive"])
+            + sum(os.lstat(f"{cache / v['link']}{e}").st_blocks * 512 for e in (".rev", ".lock"))
+            for v in self.manifest["entries"]
+        }
 
     def check(self, run: Run, cache: Path, left: set[str]) -> None:
         links = {entry_path(line) for line in left if line.startswith("l ")}
@@ -147,14 +158,14 @@ class MaxSizeWork(Workload):
         # The newest evicted versions that would still have fitted under the budget.
         spare, surplus = self.budget - after, 0
         for v in sorted(gone, key=_used, reverse=True):
-            if v["disk"] > spare:
+            if self.disk[v["archive"]] > spare:
                 break
-            spare -= v["disk"]
+            spare -= self.disk[v["archive"]]
             surplus += 1
         run.extra = {
             "versions_evicted": len(gone),
             "versions_kept": len(kept),
-            "disk_before": self.manifest["disk_bytes"],
+            "disk_before": self.size,
             "disk_after": after,
             "budget": self.budget,
             "evicted_beyond_budget": surplus,
@@ -166,5 +177,4 @@ class MaxSizeWork(Workload):
     def info(self) -> dict[str, Any]:
         return super().info() | {
             "manifest": {k: v for k, v in self.manifest.items() if k != "entries"},
-            "budget": self.budget,
         }
