@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 import anyio
 import pytest
 
+from janitor.hf import layout as hf
 from janitor.plan import Plan
 from janitor.remove.engine import execute
 from janitor.remove.fsops import Ops
@@ -44,7 +45,10 @@ SELECTORS: tuple[tuple[str, ...], ...] = ((), ("beta",), ("alpha", "gamma"), ("d
 # Reruns a transient seed may need: each (call, path) fails at most once, but a rerun reaches
 # paths (parents of what failed) that the run before did not.
 MAX_ROUNDS = 8
-_TRASH_TOKEN = re.compile(r"^(" + re.escape(uv.TRASH_DIR) + r"/)[0-9a-f]+-[0-9]+-")
+# A run's trash names start with its own token: uv's trash, and the hub's under `.locks/`.
+_TRASH_TOKEN = re.compile(
+    r"^((?:" + "|".join(map(re.escape, (uv.TRASH_DIR, hf.TRASH))) + r")/)[0-9a-f]+-[0-9]+-"
+)
 
 
 @pytest.fixture
