@@ -4,13 +4,20 @@ archives, as `why ID` shows it), and a name that is neither (one line, exit 2)."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from janitor.cli.commands import app
 from janitor.errors import EXIT_USAGE
-from janitor.uv.layout import Kind
+from janitor.uv.layout import ARCHIVE_ID_RE, Kind
 from tests.uvfactory import UvCache
 
 runner = CliRunner()
@@ -92,3 +99,96 @@ def test_neither_an_archive_nor_a_package_says_how_to_find_ids(uv_cache: UvCache
             f"error: No archive {missing} in {bucket}, and no cached package of that name: "
             "`janitor report` lists the packages, `janitor why PACKAGE` their archive ids\n"
         )
+
+
+def dashed_archive(cache: UvCache, name: str) -> str:
+    """`name`'s archive renamed to an id that starts with `-`, as uv may name one (its alphabet
+    is URL-safe base64), with its links pointed at it: the id."""
+    [old] = [i for i, (n, _) in cache.archives.items() if n == name]
+    new = f"-{old[1:]}"
+    assert ARCHIVE_ID_RE.match(new)
+    cache.archive(old).rename(cache.archive(new))
+    for link in (cache.path(path) for path, target in cache.links.items() if target == old):
+        pointed = os.readlink(link)
+        assert pointed.endswith(old)
+        link.unlink()
+        link.symlink_to(pointed.removesuffix(old) + new)
+    return new
+
+
+def test_an_id_that_starts_with_a_dash_is_taken_as_an_id(uv_cache: UvCache) -> None:
+    """What `sweep -v` prints is what a user types back: `janitor why -Xy…` names the archive,
+    wherever it stands among the options, as `janitor why -- -Xy…` does; the console script
+    is run as a user runs it."""
+    archive = dashed_archive(uv_cache, "beta")
+    root = str(uv_cache.root)
+    expected = why(uv_cache, archive)
+    assert expected[0] == 0, expected[2]
+    assert f"{uv_cache.buckets[Kind.ARCHIVE]}/{archive} (beta 1.0)" in expected[1]
+    for args in (
+        [archive, "--cache-dir", root],
+        ["--cache-dir", root, archive],
+        [f"--cache-dir={root}", archive],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", "from janitor.entry import main; main()", "why", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (result.returncode, result.stdout, result.stderr) == expected, args
+    document = json.loads(why(uv_cache, archive, "--json")[1])
+    assert document["archive"] == f"{uv_cache.buckets[Kind.ARCHIVE]}/{archive}"
+    first = runner.invoke(app, ["why", archive, "--json", "--cache-dir", root])
+    assert json.loads(first.stdout) == document
+
+
+def test_an_option_misspelt_is_still_said_to_be_none(uv_cache: UvCache) -> None:
+    """Only a word of an id's shape is taken for one: `--jsn`, `-x` and `-qv` stay options that
+    the command does not have, exit 2, and `--cache-dir -Xy…` is still the option's value."""
+    for word in ("--jsn", "-x", "-qv"):
+        result = runner.invoke(app, ["why", "beta", word, "--cache-dir", str(uv_cache.root)])
+        assert result.exit_code == 2
+        assert f"No such option: {word[:2] if word == '-qv' else word}" in result.stderr
+    result = runner.invoke(app, ["why", "--cache-dir", "-hd3FsPNOeIr55mn"])
+    assert result.exit_code == 2
+    assert "Missing argument 'ARCHIVE_ID_OR_PATH_OR_PACKAGE'" in result.stderr
+
+
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_DASHED = st.text(alphabet=_ID_ALPHABET, min_size=15, max_size=23).map(lambda tail: f"-{tail}")
+
+
+@example(
+    target="-hd3FsPNOeIr55mn",
+    values=["--json", "--uv"],
+    cache_dir=None,
+    order=[4, 3, 2, 1, 0],
+)
+@given(
+    target=_DASHED,
+    values=st.lists(st.one_of(_DASHED, st.sampled_from(["/c", "u", "beta"])), max_size=3),
+    cache_dir=st.one_of(st.none(), _DASHED, st.just("/cache")),
+    order=st.permutations(range(5)),
+)
+def test_a_dashed_id_among_any_options_is_the_argument(
+    target: str, values: list[str], cache_dir: str | None, order: list[int]
+) -> None:
+    """Wherever a dashed id stands among `--json`, `--cache-dir V` and any `--uv V` (whose values
+    may look like ids too), typer's command takes it as the argument and each value as its
+    option's, as it does after `--`."""
+    groups: list[list[str]] = [["--json"], *(["--uv", value] for value in values)]
+    if cache_dir is not None:
+        groups.append(["--cache-dir", cache_dir])
+    groups.append([target])
+    ranked = sorted(range(len(groups)), key=lambda i: order[i % len(order)] * 10 + i)
+    args = [word for i in ranked for word in groups[i]]
+    command = get_command(app).commands["why"]  # type: ignore[attr-defined]
+    params = command.make_context("why", args).params
+    assert params["archive"] == target
+    assert params["json_output"] is True
+    uvs = [groups[i][1] for i in ranked if groups[i][0] == "--uv"]
+    assert list(params["uv"] or ()) == [Path(value) for value in uvs]
+    assert params["cache_dir"] == (None if cache_dir is None else Path(cache_dir))
+    options = [word for i in ranked if groups[i] != [target] for word in groups[i]]
+    assert command.make_context("why", [*options, "--", target]).params == params

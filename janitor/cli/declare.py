@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec
 
 import typer
+from typer.core import TyperCommand
 
-from janitor.cli.options import Argument, Command, Option
+from janitor.cli.options import Argument, Command, Option, dashed_last
 from janitor.cli.output import guarded
 
 _P = ParamSpec("_P")
@@ -75,7 +76,19 @@ def register(app: typer.Typer, command: Command, body: Callable[..., int | None]
     typed.__signature__ = signature(command)  # type: ignore[attr-defined]
     typed.__doc__ = body.__doc__
     typed.__name__ = typed.__qualname__ = body.__name__
-    app.command(command.name)(typed)
+    dashed = command.argument is not None and command.argument.dashed
+    app.command(command.name, cls=_dashed(command) if dashed else None)(typed)
+
+
+def _dashed(command: Command) -> type[TyperCommand]:
+    """A typer command whose argument may start with `-` (janitor.cli.options.dashed_last)."""
+
+    class Dashed(TyperCommand):
+        # click's Context, or the copy of click a newer typer carries: not named here.
+        def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+            return super().parse_args(ctx, dashed_last(command, args))
+
+    return Dashed
 
 
 def handles_errors(command: Callable[_P, None]) -> Callable[_P, None]:

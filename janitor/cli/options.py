@@ -50,15 +50,24 @@ class Option:
 class Argument:
     """A command's one positional argument: the cache word (with its choices), or a name."""
 
-    __slots__ = ("choices", "default", "metavar", "param")
+    __slots__ = ("choices", "dashed", "default", "metavar", "param")
 
     def __init__(
-        self, param: str, metavar: str, choices: tuple[str, ...] = (), default: str | None = None
+        self,
+        param: str,
+        metavar: str,
+        choices: tuple[str, ...] = (),
+        default: str | None = None,
+        *,
+        dashed: bool = False,
     ) -> None:
         self.param = param
         self.metavar = metavar
         self.choices = choices  # the words the quick parser takes; the command checks the rest
         self.default = default  # None: required
+        # The value may be an id that starts with `-` (a uv archive id may): a word of an id's
+        # shape that names no option is taken as the argument, `--` or not (see `dashed_last`).
+        self.dashed = dashed
 
 
 class Command:
@@ -206,9 +215,43 @@ REPORT = Command("report", cache_word(*CACHES), (cache_dir("The uv cache to repo
 DOCTOR = Command("doctor", cache_word("uv", "hf"), (cache_dir("The uv cache to examine"), UV, JSON))
 WHY = Command(
     "why",
-    Argument("archive", "ARCHIVE_ID_OR_PATH_OR_PACKAGE"),
+    Argument("archive", "ARCHIVE_ID_OR_PATH_OR_PACKAGE", dashed=True),
     (cache_dir("The uv cache to look in"), UV, JSON),
 )
+
+
+# The shape of an id that may start with `-`: 16 or more of uv's id alphabet (an archive id has
+# 16, 21 or 24). No option is this long, and `--opt=value` has an `=`, so neither is taken for one.
+_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_ID_LENGTH = 16
+
+
+def dashed_last(command: Command, args: Sequence[str]) -> list[str]:
+    """`args` with each word that starts with `-`, has an id's shape and names none of the
+    command's options moved after a `--`, so that a parser takes it as the argument.
+
+    The value of an option is left where it is, as is everything after the user's own `--`. A
+    word that is not of an id's shape (`--jsn`, `-x`) stays an option, and the parser says it is
+    none.
+    """
+    takes_value = {flag: o.kind != "flag" for o in command.options for flag in o.flags}
+    kept: list[str] = []
+    dashed: list[str] = []
+    position = 0
+    while position < len(args):
+        word = args[position]
+        if word == "--":
+            dashed.extend(args[position + 1 :])
+            break
+        if takes_value.get(word):
+            kept.extend(args[position : position + 2])
+            position += 2
+            continue
+        is_id = len(word) >= _ID_LENGTH and _ID_CHARACTERS.issuperset(word)
+        dashed_id = word.startswith("-") and is_id and word not in takes_value
+        (dashed if dashed_id else kept).append(word)
+        position += 1
+    return [*kept, "--", *dashed] if dashed else kept
 
 
 def _value(option: Option, text: str) -> Any:

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 def why(archive: str, cache_dir: Path | None, uv: Sequence[Path] | None, json_output: bool) -> None:
     """What keeps an archive alive: package entries and cached environments.
 
-    ARCHIVE_ID_OR_PATH_OR_PACKAGE is an archive's id, a path to the archive (after `--` if it
-    starts with `-`), or a package name: each of its archives is shown. A blob of the Hugging
-    Face hub cache (its etag, or its path) is shown with the snapshots that link to it.
+    ARCHIVE_ID_OR_PATH_OR_PACKAGE is an archive's id (one that starts with `-` is taken as an
+    id), a path to the archive (after `--` if it starts with `-`), or a package name: each of
+    its archives is shown. A blob of the Hugging Face hub cache (its etag, or its path) is shown
+    with the snapshots that link to it.
     """
     from janitor import render
     from janitor.graph import build
