@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import uv
 
+import janitor
 from janitor.uv import releases
 from janitor.uv.binary import bucket_names
 from janitor.uv.releases import buckets_of, newest_release, version_key
+from tests.uvfactory import UV_BIN, UvCache, copy_cache, snapshot
+from tools import uv_releases
 
 ALWAYS = {"archive-v0", "builds-v0", "environments-v2", "binaries-v0"}
 
@@ -70,6 +78,72 @@ def test_installed_uv_matches_its_row() -> None:
     expected = buckets_of(version)
     assert expected is not None, f"uv {version} is not in the table: regenerate it"
     assert bucket_names(uv.find_uv_bin(), releases.current_kinds()) == expected
+
+
+def test_the_test_uv_is_pinned_to_the_newest_release_in_the_table() -> None:
+    """The `test` extra pins the uv that writes the test caches to the table's newest release:
+    a new uv on the index is added with `nox -s uv-releases -- --from X.Y.Z` and the pin moved
+    with it, instead of reaching CI unannounced."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    project = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    extras = tomllib.loads(project.read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    pins = [re.fullmatch(r"uv==(\S+)", spec) for spec in extras["test"]]
+    assert [pin.group(1) for pin in pins if pin] == [newest_release()]
+
+
+def test_a_uv_newer_than_the_table_is_followed_by_reading_its_binary(
+    uv_cache: UvCache, tmp_path: Path
+) -> None:
+    """janitor as it was before the installed uv came out (its table one release short) sweeps a
+    cache that uv wrote, holding the previous release's interpreter bucket: it reads the bucket
+    names out of the binary, says so, and leaves the tree uv's own `uv cache prune` leaves.
+    (uv 0.13.10 moved interpreter-v5 to interpreter-v6: following the table's newest instead
+    would keep both.)"""
+    installed = importlib.metadata.version("uv")
+    assert installed == newest_release()
+    previous_names = releases.RELEASES[-2][1]
+    [previous] = [name for name in previous_names if name.startswith("interpreter-v")]
+    [current] = [name for name in buckets_of(installed) or () if name.startswith("interpreter-v")]
+    assert previous != current, "the newest release no longer changes the interpreter bucket"
+    shutil.copytree(uv_cache.path(current), uv_cache.path(previous))
+    twin = dataclasses.replace(uv_cache, root=tmp_path / "twin")
+    copy_cache(uv_cache.root, twin.root)
+
+    older = tmp_path / "older"
+    shutil.copytree(
+        Path(janitor.__file__).parent,
+        older / "janitor",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    table = uv_releases.render(releases.RELEASES[:-1], releases.SKIPPED)
+    (older / "janitor" / "uv" / "releases_table.py").write_text(table, encoding="utf-8")
+    swept = subprocess.run(
+        [
+            *(sys.executable, "-c", "from janitor.entry import main; main()", "sweep", "-v"),
+            *("--cache-dir", str(uv_cache.root), "--uv", str(UV_BIN)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        # Not the repo: `-c` puts the working directory first on the path.
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(older)},
+    )
+    assert swept.returncode == 0, swept.stderr
+    assert (
+        f"uv {installed} is not in janitor's table: its bucket names were read from {UV_BIN}"
+        in swept.stderr
+    ), swept.stderr
+    twin.run("cache", "prune")
+    assert not uv_cache.path(previous).exists()
+    assert uv_cache.path(current).is_dir()
+    ours, theirs = (snapshot(root, portable=True) for root in (uv_cache.root, twin.root))
+    assert {k: v for k, v in ours.items() if k != ".lock"} == {
+        k: v for k, v in theirs.items() if k != ".lock"
+    }
 
 
 # (b) The table against rows read earlier, and the buckets every release shares.

@@ -56,3 +56,27 @@ def test_a_bad_version_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err.splitlines()[-1] == (
         "python -m tools.uv_releases: error: argument --from: not a plain X.Y.Z version: '0.1'"
     )
+
+
+def test_a_range_keeps_the_releases_outside_it_as_the_table_has_them() -> None:
+    """`--from 0.13.10` reads only the new release: the table's older rows are kept, and are no
+    longer listed as skipped; a release read anew replaces its row."""
+    current = [("0.1.0", ("archive-v0", "wheels-v0")), ("0.2.0", ("archive-v0", "wheels-v1"))]
+    read = [("0.2.0", ("archive-v0", "wheels-v2")), ("0.10.0", ("archive-v0", "wheels-v3"))]
+    skipped = [
+        ("0.1.0", "older than --from 0.2.0"),
+        ("0.1.1", "older than --from 0.2.0"),
+        ("0.2.0a1", "not a plain X.Y.Z release"),
+    ]
+    table, still = uv_releases.merge(read, skipped, current)
+    assert table == [
+        ("0.1.0", ("archive-v0", "wheels-v0")),
+        ("0.2.0", ("archive-v0", "wheels-v2")),
+        ("0.10.0", ("archive-v0", "wheels-v3")),
+    ]
+    assert still == skipped[1:]
+    # The whole table read again gives the table itself.
+    assert uv_releases.merge(list(releases.RELEASES), [], releases.RELEASES) == (
+        list(releases.RELEASES),
+        [],
+    )

@@ -6,9 +6,11 @@
 For every plain X.Y.Z release of uv the index lists (from `--from` on, when given), this downloads
 the wheel of each platform in `--platform` (into a temporary directory deleted as it goes), reads
 the bucket names out of its `uv` executable with `janitor.uv.binary.bucket_names`, requires
-every platform that has a wheel of that release to give the same names, and writes the table. It
-fails, and writes nothing, when any release gives no answer or the platforms disagree. The output
-depends only on the names found, so the same releases give the same bytes.
+every platform that has a wheel of that release to give the same names, and writes the table. The
+releases outside `--from`/`--to` that the current table holds are kept as it has them, so
+`--from 0.13.10` adds a new release without reading the 333 before it. It fails, and writes
+nothing, when any release gives no answer or the platforms disagree. The output depends only on
+the names found, so the same releases give the same bytes.
 
 The table is data only; its shape (`runs_of`), the version key and the kinds of bucket names are
 `janitor.uv.releases`'s, which reads it.
@@ -239,6 +241,20 @@ def select(
     return wanted, skipped
 
 
+def merge(
+    read: Sequence[tuple[str, tuple[str, ...]]],
+    skipped: Sequence[tuple[str, str]],
+    current: Sequence[tuple[str, tuple[str, ...]]],
+) -> tuple[Table, list[tuple[str, str]]]:
+    """The releases read, with the current table's others kept as it has them (oldest first),
+    and what is still skipped: a release the table keeps is not."""
+    fresh = {version for version, _ in read}
+    kept = [(version, names) for version, names in current if version not in fresh]
+    held = {version for version, _ in kept}
+    table = sorted([*kept, *read], key=lambda row: version_key(row[0]))
+    return table, [(version, why) for version, why in skipped if version not in held]
+
+
 def read_all(
     wanted: Sequence[str], platforms: Sequence[str], kinds: frozenset[str], jobs: int
 ) -> tuple[Table, list[str]]:
@@ -316,8 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failures:
         print(f"FAILED: no agreed answer for {' '.join(failures)}; {args.output} not written")
         return 1
+    read = len(table)
+    table, skipped = merge(table, skipped, releases.RELEASES)
     args.output.write_text(render(table, skipped), encoding="utf-8")
-    print(f"wrote {args.output}: {len(table)} releases, skipped {len(skipped)}")
+    kept = len(table) - read
+    print(f"wrote {args.output}: {read} read, {kept} kept from the table, {len(skipped)} skipped")
     for version, why in skipped:
         print(f"  skipped {version}: {why}")
     return check_sources(table, sources) if sources else 0
