@@ -37,6 +37,7 @@ from janitor.uv.layout import ARCHIVE_ID_RE, Kind, normalize, parse_bucket
 from tests.clirun import du, janitor_json, sweep
 from tests.uvfactory import (
     CONTENT_ADDRESSED,
+    NO_DIFFERENCE,
     PYTHON,
     TEST_UV,
     UvCache,
@@ -46,6 +47,8 @@ from tests.uvfactory import (
     install_scenario,
     release_of,
     snapshot,
+    tree_difference,
+    under_any,
 )
 from tests.uvreleases import PROJECT_ROOT, ReleaseUnavailable, fetch_all
 
@@ -181,30 +184,6 @@ def archive_path(cache: UvCache, archive_id: str) -> str:
     return f"{cache.buckets[Kind.ARCHIVE]}/{archive_id}"
 
 
-def _under(path: str, prefixes: Iterable[str]) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
-
-
-def tree_difference(ours: Path, theirs: Path, kept: Collection[str] = ()) -> dict[str, list[str]]:
-    """Where janitor's tree (`ours`) differs from uv's (`theirs`), beyond what janitor keeps by
-    design: the root `.lock` and the trees `kept` (buckets it does not know, what they link to)."""
-    mine, uvs = snapshot(ours, portable=True), snapshot(theirs, portable=True)
-    return {
-        "kept by janitor only": sorted(
-            p for p in mine.keys() - uvs.keys() if p != LOCK and not _under(p, kept)
-        ),
-        "removed by janitor only": sorted(uvs.keys() - mine.keys()),
-        "changed": sorted(p for p in mine.keys() & uvs.keys() if mine[p] != uvs[p]),
-    }
-
-
-NO_DIFFERENCE: dict[str, list[str]] = {
-    "kept by janitor only": [],
-    "removed by janitor only": [],
-    "changed": [],
-}
-
-
 def found(cache: UvCache) -> bool:
     """Whether the cache is FOUND's: written by the uv janitor finds by itself."""
     return cache.uv == TEST_UV
@@ -249,7 +228,7 @@ def belongs_to(cache: UvCache, path: str, name: str) -> bool:
     mine = {archive_path(cache, i) for i, (n, _) in cache.archives.items() if n == name}
     if name in cache.env_packages:
         mine |= {archive_path(cache, cache.env_archive), str(cache.env_link.parent)}
-    return _under(path, mine)
+    return under_any(path, mine)
 
 
 # ----- inodes, for what is freed on disk -----
@@ -414,7 +393,7 @@ def test_sweep_leaves_the_tree_uv_cache_prune_leaves(cache: UvCache, tmp_path: P
     if not (twin.root / leftover).exists():
         assert leftover in removed
     # What janitor keeps by design is kept whole, and said so.
-    assert not [p for p in removed if _under(p, kept)]
+    assert not [p for p in removed if under_any(p, kept)]
     for name in (tree for tree in kept if "/" not in tree):  # the top-level buckets
         assert any(name in note for note in document["notes"]), document["notes"]
 
@@ -827,14 +806,16 @@ def _clean_without(cleaned: UvCache, extras: set[str]) -> dict[str, tuple[str, .
     in_extras: dict[tuple[int, int], int] = {}
     for key, inode in inodes([cleaned.root]).items():
         inside = [
-            p for p in inode.paths if _under(Path(p).relative_to(cleaned.root).as_posix(), extras)
+            p
+            for p in inode.paths
+            if under_any(Path(p).relative_to(cleaned.root).as_posix(), extras)
         ]
         if inside:
             in_extras[key] = len(inside)
     store = cleaned.buckets[Kind.FILES]
     expected: dict[str, tuple[str, ...]] = {}
     for path, entry in tree.items():
-        if _under(path, extras):
+        if under_any(path, extras):
             continue
         if entry[0] == "file" and path.startswith(store + "/"):
             st = os.lstat(cleaned.root / path)

@@ -20,7 +20,7 @@ import sys
 import tarfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -40,6 +40,7 @@ from janitor.uv.layout import (
     pointer_id,
     site_packages_parts,
 )
+from janitor.uv.names import LOCK_FILE
 
 UV_BIN = Path(uv.find_uv_bin())
 
@@ -805,6 +806,31 @@ def snapshot(root: Path, *, portable: bool = False) -> dict[str, tuple[str, ...]
                 data = path.read_bytes()
                 result[key] = ("file", str(len(data)), hashlib.sha256(data).hexdigest())
     return result
+
+
+def under_any(path: str, prefixes: Iterable[str]) -> bool:
+    """Whether a relative path is one of `prefixes` or inside one."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
+
+def tree_difference(ours: Path, theirs: Path, kept: Collection[str] = ()) -> dict[str, list[str]]:
+    """Where janitor's tree (`ours`) differs from uv's (`theirs`), beyond what janitor keeps by
+    design: the root `.lock` and the trees `kept` (buckets it does not know, what they link to)."""
+    mine, uvs = snapshot(ours, portable=True), snapshot(theirs, portable=True)
+    return {
+        "kept by janitor only": sorted(
+            p for p in mine.keys() - uvs.keys() if p != LOCK_FILE and not under_any(p, kept)
+        ),
+        "removed by janitor only": sorted(uvs.keys() - mine.keys()),
+        "changed": sorted(p for p in mine.keys() & uvs.keys() if mine[p] != uvs[p]),
+    }
+
+
+NO_DIFFERENCE: dict[str, list[str]] = {
+    "kept by janitor only": [],
+    "removed by janitor only": [],
+    "changed": [],
+}
 
 
 def copy_trees(pairs: Sequence[tuple[Path, Path]], *, relocate: bool = False) -> None:
